@@ -1,0 +1,52 @@
+# The CPU addon. Kernels for each ISA tier are separate static libraries built
+# with that tier's flags only; the addon links them all and picks one at load
+# from cpuid (native/core/cpu_features.cc). Nothing here uses -march=native.
+{
+  "target_defaults": {
+    "cflags_cc": ["-std=c++17", "-O3", "-fPIC", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++1y"],
+    "cflags!": ["-fno-exceptions"],
+    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+    "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17" }
+  },
+  "targets": [
+    {
+      "target_name": "tensorfold_avx2",
+      "type": "static_library",
+      "sources": [
+        "native/kernels/gemm/gemm_avx2.cc",
+        "native/kernels/probe/fma_peak_avx2.cc"
+      ],
+      "cflags_cc": ["-mavx2", "-mfma", "-mf16c"]
+    },
+    {
+      "target_name": "tensorfold_avx512",
+      "type": "static_library",
+      "sources": [
+        "native/kernels/gemm/gemm_avx512.cc",
+        "native/kernels/probe/fma_peak_avx512.cc"
+      ],
+      "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq"]
+    },
+    {
+      "target_name": "tensorfold",
+      "dependencies": ["tensorfold_avx2", "tensorfold_avx512"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "sources": [
+        "native/core/cpu_features.cc",
+        "native/core/thread_pool.cc",
+        "native/core/timer.cc",
+        "native/kernels/gemm/gemm.cc",
+        "native/kernels/gemm/gemm_generic.cc",
+        "native/kernels/gemm/gemm_ref.cc",
+        "native/kernels/probe/fma_peak_generic.cc",
+        "native/addon/args.cc",
+        "native/addon/async_job.cc",
+        "native/addon/gemm_binding.cc",
+        "native/addon/measure_binding.cc",
+        "native/addon/addon.cc"
+      ],
+      "libraries": ["-pthread"]
+    }
+  ]
+}

@@ -1,0 +1,103 @@
+// The module: registers the bindings. Each family's bindings live in their
+// own file; this one holds the process-level calls (info, threads, ISA).
+#include <napi.h>
+
+#include "../core/cpu_features.h"
+#include "../core/thread_pool.h"
+#include "../kernels/gemm/gemm.h"
+#include "args.h"
+#include "gemm_binding.h"
+#include "measure_binding.h"
+
+namespace tensorfold {
+namespace addon {
+namespace {
+
+Napi::Value info(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  const CpuFeatures& f = cpu_features();
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("vendor", f.vendor);
+  cpu.Set("brand", f.brand);
+  cpu.Set("logicalCores", f.logical_cores);
+  Napi::Object feats = Napi::Object::New(env);
+  feats.Set("sse4_2", f.sse42);
+  feats.Set("avx", f.avx && f.os_avx);
+  feats.Set("avx2", f.avx2 && f.os_avx);
+  feats.Set("fma", f.fma && f.os_avx);
+  feats.Set("f16c", f.f16c);
+  feats.Set("avx512f", f.avx512f && f.os_avx512);
+  feats.Set("avx512bw", f.avx512bw && f.os_avx512);
+  feats.Set("avx512vl", f.avx512vl && f.os_avx512);
+  feats.Set("avx512dq", f.avx512dq && f.os_avx512);
+  feats.Set("avx512vnni", f.avx512_vnni && f.os_avx512);
+  feats.Set("avx512bf16", f.avx512_bf16 && f.os_avx512);
+  feats.Set("avx512vpopcntdq", f.avx512_vpopcntdq && f.os_avx512);
+  cpu.Set("features", feats);
+
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("cpu", cpu);
+  r.Set("maxTier", tier_name(max_supported_tier()));
+  r.Set("tier", tier_name(active_tier()));
+  r.Set("threads", pool_threads());
+  Napi::Object kernels = Napi::Object::New(env);
+  kernels.Set("gemm", gemm_kernel_name(active_tier()));
+  r.Set("kernels", kernels);
+  r.Set("compiler", __VERSION__);
+  return r;
+}
+
+Napi::Value set_threads(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  if (cb.Length() < 1 || !cb[0].IsNumber()) throw_type(env, "setThreads: n must be an integer");
+  double n = cb[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= 256) || n != static_cast<double>(static_cast<int>(n)))
+    throw_range(env, "setThreads: n must be an integer in [1, 256]");
+  set_pool_threads(static_cast<int>(n));
+  return env.Undefined();
+}
+
+Napi::Value get_threads(const Napi::CallbackInfo& cb) { return Napi::Number::New(cb.Env(), pool_threads()); }
+
+// setIsa(name) -> true, or false when the CPU or OS cannot run that tier.
+Napi::Value set_isa(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  if (cb.Length() < 1 || !cb[0].IsString()) throw_type(env, "setIsa: name must be a string");
+  IsaTier tier;
+  std::string name = cb[0].As<Napi::String>().Utf8Value();
+  if (!parse_tier(name, &tier))
+    throw_range(env, "setIsa: unknown tier '" + name + "' (known: generic, avx2, avx512)");
+  return Napi::Boolean::New(env, set_active_tier(tier));
+}
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+                             InstanceMethod<&Addon::Info>("info"),
+                             InstanceMethod<&Addon::SetThreads>("setThreads"),
+                             InstanceMethod<&Addon::GetThreads>("getThreads"),
+                             InstanceMethod<&Addon::SetIsa>("setIsa"),
+                             InstanceMethod<&Addon::Gemm>("gemm"),
+                             InstanceMethod<&Addon::GemmAsync>("gemmAsync"),
+                             InstanceMethod<&Addon::Measure>("measure"),
+                         });
+  }
+
+ private:
+  Napi::Value Info(const Napi::CallbackInfo& cb) { return info(cb); }
+  Napi::Value SetThreads(const Napi::CallbackInfo& cb) { return set_threads(cb); }
+  Napi::Value GetThreads(const Napi::CallbackInfo& cb) { return get_threads(cb); }
+  Napi::Value SetIsa(const Napi::CallbackInfo& cb) { return set_isa(cb); }
+  Napi::Value Gemm(const Napi::CallbackInfo& cb) { return gemm_sync(cb); }
+  Napi::Value GemmAsync(const Napi::CallbackInfo& cb) { return gemm_async(cb); }
+  Napi::Value Measure(const Napi::CallbackInfo& cb) { return measure_kernel(cb); }
+};
+
+}  // namespace
+}  // namespace addon
+}  // namespace tensorfold
+
+// The macro pastes the name into an identifier, so it must be unqualified.
+using TensorfoldAddon = tensorfold::addon::Addon;
+NODE_API_ADDON(TensorfoldAddon)

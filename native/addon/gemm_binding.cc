@@ -1,0 +1,100 @@
+#include "gemm_binding.h"
+
+#include <string>
+
+#include "../kernels/gemm/gemm.h"
+#include "args.h"
+#include "async_job.h"
+
+namespace tensorfold {
+namespace addon {
+namespace {
+
+constexpr int64_t kMaxDim = int64_t{1} << 40;
+
+struct GemmCall {
+  GemmArgs g;
+  GemmBatch batch;
+  int threads = 0;
+};
+
+// The largest element offset a batched operand touches: rows x cols stored
+// contiguously (either order), batch items `stride` apart. Computed in 128
+// bits so absurd sizes fail the bounds check instead of wrapping.
+int64_t extent(const Napi::Env& env, int64_t count, int64_t stride, int64_t rows, int64_t cols,
+               const std::string& what) {
+  __int128 e = static_cast<__int128>(count - 1) * stride + static_cast<__int128>(rows) * cols - 1;
+  if (e >= (static_cast<__int128>(1) << 62)) throw_range(env, what + " is too large");
+  return static_cast<int64_t>(e);
+}
+
+GemmCall parse(const Napi::CallbackInfo& info, const char* where) {
+  Napi::Env env = info.Env();
+  Napi::Object o = object_arg(info, 0, where);
+  GemmCall call;
+  GemmArgs& g = call.g;
+  g.m = int_prop(o, "m", where, 0, kMaxDim);
+  g.n = int_prop(o, "n", where, 0, kMaxDim);
+  g.k = int_prop(o, "k", where, 0, kMaxDim);
+  const bool ta = bool_prop(o, "transA", where, false);
+  const bool tb = bool_prop(o, "transB", where, false);
+  g.alpha = static_cast<float>(number_prop(o, "alpha", where, 1.0));
+  g.beta = static_cast<float>(number_prop(o, "beta", where, 0.0));
+  GemmBatch& bt = call.batch;
+  bt.count = int_prop(o, "batch", where, 0, kMaxDim, 1);
+  bt.stride_a = int_prop(o, "strideA", where, 0, kMaxDim, g.m * g.k);
+  bt.stride_b = int_prop(o, "strideB", where, 0, kMaxDim, g.k * g.n);
+  bt.stride_c = int_prop(o, "strideC", where, 0, kMaxDim, g.m * g.n);
+  call.threads = static_cast<int>(int_prop(o, "threads", where, 0, 1 << 16, 0));
+
+  F32Span a = f32_prop(o, "a", where), b = f32_prop(o, "b", where), c = f32_prop(o, "c", where);
+  int64_t a_off = int_prop(o, "aOffset", where, 0, kMaxDim, 0);
+  int64_t b_off = int_prop(o, "bOffset", where, 0, kMaxDim, 0);
+  int64_t c_off = int_prop(o, "cOffset", where, 0, kMaxDim, 0);
+
+  const std::string w = where;
+  if (bt.count > 1 && g.m * g.n > 0 && bt.stride_c < g.m * g.n)
+    throw_range(env, w + ": strideC " + std::to_string(bt.stride_c) +
+                         " would make batch outputs overlap (needs >= m*n = " +
+                         std::to_string(g.m * g.n) + ")");
+  int64_t ext_c = 0;
+  if (bt.count > 0 && g.m > 0 && g.n > 0) {
+    ext_c = extent(env, bt.count, bt.stride_c, g.m, g.n, w + ": c");
+    check_extent(env, c, c_off, ext_c, w + ": c");
+  }
+  if (bt.count > 0 && g.m > 0 && g.n > 0 && g.k > 0) {
+    int64_t ext_a = extent(env, bt.count, bt.stride_a, g.m, g.k, w + ": a");
+    int64_t ext_b = extent(env, bt.count, bt.stride_b, g.k, g.n, w + ": b");
+    check_extent(env, a, a_off, ext_a, w + ": a");
+    check_extent(env, b, b_off, ext_b, w + ": b");
+    check_disjoint(env, c.data + c_off, ext_c + 1, a.data + a_off, ext_a + 1, w + ": c overlaps a");
+    check_disjoint(env, c.data + c_off, ext_c + 1, b.data + b_off, ext_b + 1, w + ": c overlaps b");
+  }
+  g.a = a.data + a_off;
+  g.rs_a = ta ? 1 : g.k;
+  g.cs_a = ta ? g.m : 1;
+  g.b = b.data + b_off;
+  g.rs_b = tb ? 1 : g.n;
+  g.cs_b = tb ? g.k : 1;
+  g.c = c.data + c_off;
+  g.rs_c = g.n;
+  return call;
+}
+
+}  // namespace
+
+Napi::Value gemm_sync(const Napi::CallbackInfo& info) {
+  GemmCall call = parse(info, "gemm");
+  run_guarded(info.Env(), [&] { sgemm_batched(call.g, call.batch, call.threads); });
+  return info.Env().Undefined();
+}
+
+Napi::Value gemm_async(const Napi::CallbackInfo& info) {
+  GemmCall call = parse(info, "gemmAsync");
+  // The args object holds the arrays; keeping it referenced keeps them alive.
+  return AsyncJob::Start(info.Env(), "tensorfold.gemm", {info[0].As<Napi::Object>()},
+                         [call] { sgemm_batched(call.g, call.batch, call.threads); });
+}
+
+}  // namespace addon
+}  // namespace tensorfold

@@ -1,0 +1,220 @@
+// The blocked GEMM driver (BLIS loop order: jc / pc / ic / jr / ir), shared
+// by every tier; only the microkernel and its blocking sizes differ per tier.
+//
+// Threads split C into a grid of disjoint blocks, and each runs the serial
+// blocked algorithm on its own block with private packing buffers. That needs
+// no barriers; the grid is chosen to minimise the packing each thread repeats
+// (a thread packs all of A's rows and B's columns that its block touches).
+#include "gemm.h"
+
+#include <algorithm>
+
+#include "../../core/aligned_buffer.h"
+#include "../../core/thread_pool.h"
+#include "gemm_microkernel.h"
+
+namespace tensorfold {
+namespace {
+
+// Below this many flops a GEMM runs on one thread: waking workers costs more.
+constexpr double kMinFlopsPerThread = 1 << 21;
+
+const GemmKernelInfo& kernel_for(IsaTier tier) {
+  switch (tier) {
+    case IsaTier::kAvx512: return gemm_kernel_avx512();
+    case IsaTier::kAvx2: return gemm_kernel_avx2();
+    default: return gemm_kernel_generic();
+  }
+}
+
+struct Scratch {
+  AlignedBuffer a, b;
+};
+
+Scratch& thread_scratch() {
+  static thread_local Scratch s;
+  return s;
+}
+
+// Packs rows [i0, i0 + mc) x cols [p0, p0 + kc) of A into mr-row panels:
+// panel q holds kc steps of mr floats; rows past the matrix are zero.
+void pack_a(const GemmArgs& g, int mr, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+  for (int64_t ir = 0; ir < mc; ir += mr) {
+    int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+    float* panel = out + (ir / mr) * kc * mr;
+    const float* src = g.a + (i0 + ir) * g.rs_a + p0 * g.cs_a;
+    if (g.cs_a == 1) {
+      for (int i = 0; i < m_eff; ++i) {
+        const float* row = src + i * g.rs_a;
+        for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = row[p];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = 0; i < m_eff; ++i) panel[p * mr + i] = src[i * g.rs_a + p * g.cs_a];
+    }
+    if (m_eff < mr)
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = m_eff; i < mr; ++i) panel[p * mr + i] = 0.0f;
+  }
+}
+
+// Packs rows [p0, p0 + kc) x cols [j0, j0 + nc) of B into nr-column panels.
+void pack_b(const GemmArgs& g, int nr, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+    float* panel = out + (jr / nr) * kc * nr;
+    const float* src = g.b + p0 * g.rs_b + (j0 + jr) * g.cs_b;
+    if (g.cs_b == 1) {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* row = src + p * g.rs_b;
+        float* dst = panel + p * nr;
+        for (int j = 0; j < n_eff; ++j) dst[j] = row[j];
+        for (int j = n_eff; j < nr; ++j) dst[j] = 0.0f;
+      }
+    } else {
+      for (int j = 0; j < n_eff; ++j) {
+        const float* col = src + j * g.cs_b;
+        for (int64_t p = 0; p < kc; ++p) panel[p * nr + j] = col[p * g.rs_b];
+      }
+      if (n_eff < nr)
+        for (int64_t p = 0; p < kc; ++p)
+          for (int j = n_eff; j < nr; ++j) panel[p * nr + j] = 0.0f;
+    }
+  }
+}
+
+// C block = beta * C block, for K == 0.
+void scale_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  for (int64_t i = m0; i < m1; ++i) {
+    float* row = g.c + i * g.rs_c;
+    for (int64_t j = n0; j < n1; ++j) row[j] = g.beta == 0.0f ? 0.0f : g.beta * row[j];
+  }
+}
+
+void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0,
+                int64_t n1) {
+  if (m1 <= m0 || n1 <= n0) return;
+  if (g.k == 0) {
+    scale_block(g, m0, m1, n0, n1);
+    return;
+  }
+  const int mr = kern.mr, nr = kern.nr;
+  const int64_t mcb = kern.mc, kcb = kern.kc, ncb = kern.nc;
+  // With a single row panel a packed B would be read once: read it in place.
+  const bool direct_b = g.cs_b == 1 && (m1 - m0) <= mr;
+  Scratch& s = thread_scratch();
+  float* abuf = s.a.floats(static_cast<size_t>(std::min<int64_t>(mcb, m1 - m0) + mr) * kcb);
+  float* bbuf = direct_b ? nullptr
+                         : s.b.floats(static_cast<size_t>(std::min<int64_t>(ncb, n1 - n0) + nr) * kcb);
+
+  for (int64_t jc = n0; jc < n1; jc += ncb) {
+    const int64_t nc = std::min(ncb, n1 - jc);
+    for (int64_t pc = 0; pc < g.k; pc += kcb) {
+      const int64_t kc = std::min(kcb, g.k - pc);
+      const float beta = pc == 0 ? g.beta : 1.0f;
+      if (!direct_b) pack_b(g, nr, pc, kc, jc, nc, bbuf);
+      for (int64_t ic = m0; ic < m1; ic += mcb) {
+        const int64_t mc = std::min(mcb, m1 - ic);
+        pack_a(g, mr, ic, mc, pc, kc, abuf);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+          const float* bp = direct_b ? g.b + pc * g.rs_b + (jc + jr) : bbuf + (jr / nr) * kc * nr;
+          const int64_t ldb = direct_b ? g.rs_b : nr;
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+            kern.kernel(kc, abuf + (ir / mr) * kc * mr, bp, ldb, g.c + (ic + ir) * g.rs_c + jc + jr,
+                        g.rs_c, g.alpha, beta, m_eff, n_eff);
+          }
+        }
+      }
+    }
+  }
+}
+
+int useful_threads(const GemmArgs& g, int max_threads) {
+  int nt = max_threads > 0 ? std::min(max_threads, pool_threads()) : pool_threads();
+  double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  int by_work = static_cast<int>(std::max(1.0, flops / kMinFlopsPerThread));
+  return std::max(1, std::min(nt, by_work));
+}
+
+// Chooses a tm x tn grid (tm * tn == nt) that minimises repeated packing,
+// tn * M + tm * N, while giving each thread at least one register tile.
+void choose_grid(const GemmKernelInfo& kern, const GemmArgs& g, int nt, int* tm, int* tn) {
+  double best = -1;
+  *tm = 1;
+  *tn = 1;
+  for (int a = 1; a <= nt; ++a) {
+    if (nt % a) continue;
+    int b = nt / a;
+    if ((g.m + kern.mr - 1) / kern.mr < a || (g.n + kern.nr - 1) / kern.nr < b) continue;
+    double cost = static_cast<double>(b) * g.m + static_cast<double>(a) * g.n;
+    if (best < 0 || cost < best) {
+      best = cost;
+      *tm = a;
+      *tn = b;
+    }
+  }
+}
+
+void gemm_threaded(const GemmKernelInfo& kern, const GemmArgs& g, int nt) {
+  int tm = 1, tn = 1;
+  if (nt > 1) choose_grid(kern, g, nt, &tm, &tn);
+  if (tm * tn <= 1) {
+    gemm_block(kern, g, 0, g.m, 0, g.n);
+    return;
+  }
+  parallel_run(tm * tn, [&](int t, int ntr) {
+    if (ntr != tm * tn) {  // pool smaller than asked: one thread does it all
+      if (t == 0) gemm_block(kern, g, 0, g.m, 0, g.n);
+      return;
+    }
+    int64_t m0, m1, n0, n1;
+    split_range(g.m, kern.mr, t / tn, tm, &m0, &m1);
+    split_range(g.n, kern.nr, t % tn, tn, &n0, &n1);
+    gemm_block(kern, g, m0, m1, n0, n1);
+  });
+}
+
+GemmArgs batch_item(const GemmArgs& g, const GemmBatch& b, int64_t t) {
+  GemmArgs it = g;
+  it.a = g.a + t * b.stride_a;
+  it.b = g.b + t * b.stride_b;
+  it.c = g.c + t * b.stride_c;
+  return it;
+}
+
+}  // namespace
+
+void sgemm_on_tier(IsaTier tier, const GemmArgs& g, const GemmBatch& batch, int max_threads) {
+  if (g.m <= 0 || g.n <= 0 || batch.count <= 0) return;
+  const GemmKernelInfo& kern = kernel_for(tier);
+  int nt = useful_threads(g, max_threads);
+  if (batch.count == 1) {
+    gemm_threaded(kern, g, nt);
+    return;
+  }
+  int nt_all = max_threads > 0 ? std::min(max_threads, pool_threads()) : pool_threads();
+  // Many items, or items too small to split: give each thread whole items.
+  bool over_items = nt <= 1 || batch.count % nt_all == 0 || batch.count >= 4 * nt_all;
+  if (over_items && nt_all > 1) {
+    parallel_for(batch.count, nt_all, [&](int64_t b0, int64_t b1) {
+      for (int64_t t = b0; t < b1; ++t) {
+        GemmArgs it = batch_item(g, batch, t);
+        gemm_block(kern, it, 0, it.m, 0, it.n);
+      }
+    });
+    return;
+  }
+  for (int64_t t = 0; t < batch.count; ++t) gemm_threaded(kern, batch_item(g, batch, t), nt);
+}
+
+const char* gemm_kernel_name(IsaTier tier) { return kernel_for(tier).name; }
+
+void sgemm_batched(const GemmArgs& g, const GemmBatch& batch, int max_threads) {
+  sgemm_on_tier(active_tier(), g, batch, max_threads);
+}
+
+void sgemm(const GemmArgs& g, int max_threads) { sgemm_batched(g, GemmBatch{}, max_threads); }
+
+}  // namespace tensorfold

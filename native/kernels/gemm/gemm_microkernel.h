@@ -1,0 +1,28 @@
+// The contract between the blocked GEMM driver and the per-tier microkernels.
+#pragma once
+#include <cstdint>
+
+namespace tensorfold {
+
+// Computes an mr x nr tile: C = alpha * Ap * B + beta * C (beta == 0: C is
+// not read), where Ap is a packed A micro-panel (kc steps of `mr` floats,
+// rows past m_eff zero-padded) and B row p starts at b + p * ldb with the
+// tile's columns contiguous. Only the m_eff x n_eff corner of C is touched,
+// and B is read only in its first n_eff columns.
+using GemmMicrokernel = void (*)(int64_t kc, const float* ap, const float* b, int64_t ldb,
+                                 float* c, int64_t rs_c, float alpha, float beta, int m_eff,
+                                 int n_eff);
+
+struct GemmKernelInfo {
+  const char* name;
+  int mr, nr;          // register tile
+  int mc, kc, nc;      // cache blocking (mc multiple of mr, nc of nr)
+  GemmMicrokernel kernel;
+};
+
+// One per tier, each defined in its own translation unit.
+const GemmKernelInfo& gemm_kernel_generic();
+const GemmKernelInfo& gemm_kernel_avx2();
+const GemmKernelInfo& gemm_kernel_avx512();
+
+}  // namespace tensorfold

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Native addons and vitest's worker threads do not mix: run each file in a
+// forked process.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
