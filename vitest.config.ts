@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    globalSetup: ['test/setup/build-ts.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

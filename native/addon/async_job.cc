@@ -34,17 +34,26 @@ void AsyncJob::Execute() {
   }
 }
 
+// When a worker thread is terminated while a job is in flight, the job still
+// completes (Node waits for it) but its environment can no longer run JS:
+// settling the promise then fails, and there is nobody left to tell.
 void AsyncJob::OnOK() {
   Napi::Env env = Env();
-  deferred_.Resolve(result_ ? result_(env) : env.Undefined());
+  try {
+    deferred_.Resolve(result_ ? result_(env) : env.Undefined());
+  } catch (const Napi::Error&) {
+  }
 }
 
 void AsyncJob::OnError(const Napi::Error& e) {
   Napi::Env env = Env();
-  if (out_of_memory_)
-    deferred_.Reject(Napi::RangeError::New(env, "tensorfold: out of memory").Value());
-  else
-    deferred_.Reject(e.Value());
+  try {
+    if (out_of_memory_)
+      deferred_.Reject(Napi::RangeError::New(env, "tensorfold: out of memory").Value());
+    else
+      deferred_.Reject(e.Value());
+  } catch (const Napi::Error&) {
+  }
 }
 
 void run_guarded(const Napi::Env& env, const std::function<void()>& work) {

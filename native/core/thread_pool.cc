@@ -78,7 +78,10 @@ class Pool {
 
   void start_workers(int count) {
     quit_ = false;
-    for (int i = 0; i < count; ++i) workers_.emplace_back([this, i] { worker_loop(i + 1); });
+    // Workers start from the generation current now: a worker scheduled late
+    // must still see the region that is about to be announced as new.
+    const uint64_t start = generation_.load(std::memory_order_acquire);
+    for (int i = 0; i < count; ++i) workers_.emplace_back([this, i, start] { worker_loop(i + 1, start); });
   }
 
   void stop_workers() {
@@ -92,9 +95,8 @@ class Pool {
     workers_.clear();
   }
 
-  void worker_loop(int id) {
+  void worker_loop(int id, uint64_t seen) {
     t_in_region = true;
-    uint64_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       // Spin briefly, then sleep until the generation changes.
       uint64_t gen = seen;

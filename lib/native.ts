@@ -1,0 +1,146 @@
+// Loads the addon and types its surface. The loader never lets a bare dlopen
+// error or an illegal instruction reach the user: each place a binary could
+// come from is tried, and if none loads, one error lists every cause and fix.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TensorfoldError } from './errors';
+
+export type IsaTierName = 'generic' | 'avx2' | 'avx512';
+
+export interface NativeInfo {
+  cpu: { vendor: string; brand: string; logicalCores: number; features: Record<string, boolean> };
+  maxTier: IsaTierName;
+  tier: IsaTierName;
+  threads: number;
+  kernels: { gemm: string };
+  compiler: string;
+}
+
+/** C = alpha * op(A) * op(B) + beta * C over `batch` items, row-major. */
+export interface GemmCall {
+  a: Float32Array;
+  b: Float32Array;
+  c: Float32Array;
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+  batch?: number;
+  strideA?: number;
+  strideB?: number;
+  strideC?: number;
+  aOffset?: number;
+  bOffset?: number;
+  cOffset?: number;
+  threads?: number;
+}
+
+export type MeasureSpec =
+  | { kernel: 'gemm'; m: number; n: number; k: number; transA?: boolean; transB?: boolean; batch?: number; rotate?: number; threads?: number }
+  | { kernel: 'fma-peak'; threads?: number; iters?: number };
+
+export interface MeasureOptions {
+  warmup?: number;
+  minReps?: number;
+  maxReps?: number;
+  minSeconds?: number;
+  maxSeconds?: number;
+}
+
+export interface NativeMeasurement {
+  medianS: number;
+  minS: number;
+  maxS: number;
+  trimmedMeanS: number;
+  reps: number;
+  flops: number;
+  samplesS: Float64Array;
+}
+
+export interface NativeBinding {
+  info(): NativeInfo;
+  setThreads(n: number): void;
+  getThreads(): number;
+  setIsa(name: string): boolean;
+  gemm(call: GemmCall): void;
+  gemmAsync(call: GemmCall): Promise<void>;
+  measure(spec: MeasureSpec, options?: MeasureOptions): Promise<NativeMeasurement>;
+}
+
+export const packageRoot = path.resolve(__dirname, '..');
+
+let binding: NativeBinding | undefined;
+
+function candidates(): { file: string; kind: string }[] {
+  const out: { file: string; kind: string }[] = [];
+  if (process.env.TENSORFOLD_NATIVE) out.push({ file: path.resolve(process.env.TENSORFOLD_NATIVE), kind: 'TENSORFOLD_NATIVE' });
+  out.push({ file: path.join(packageRoot, 'build', 'Release', 'tensorfold.node'), kind: 'local build' });
+  try {
+    // node-gyp-build knows the prebuild naming (platform, arch, libc, napi).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const file = require('node-gyp-build').path(packageRoot) as string;
+    if (!out.some((c) => c.file === file)) out.push({ file, kind: 'prebuild' });
+  } catch {
+    out.push({ file: path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`), kind: 'prebuild' });
+  }
+  return out;
+}
+
+function fixFor(message: string): string {
+  if (/invalid ELF|wrong ELF class|not a valid Win32|mach-o/i.test(message))
+    return 'the binary is for another platform or architecture: run `npm rebuild tensorfold`';
+  if (/GLIBC|GLIBCXX|CXXABI/.test(message))
+    return 'the binary needs a newer C/C++ runtime than this system has: run `npm rebuild tensorfold` to build it here';
+  if (/undefined symbol|did not self-register|NODE_MODULE_VERSION/i.test(message))
+    return 'the binary is stale or from another build: run `npm rebuild tensorfold`';
+  return 'run `npm rebuild tensorfold` (needs python3, make and a C++17 compiler)';
+}
+
+function load(): NativeBinding {
+  const causes: string[] = [];
+  for (const { file, kind } of candidates()) {
+    if (!fs.existsSync(file) || !file.endsWith('.node')) {
+      causes.push(`  - ${kind}: not found at ${file}`);
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(file) as NativeBinding;
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0];
+      causes.push(`  - ${kind}: ${file} failed to load: ${message}\n    fix: ${fixFor(message)}`);
+    }
+  }
+  throw new TensorfoldError(
+    'NATIVE_LOAD',
+    `tensorfold: no native addon could be loaded for ${process.platform}-${process.arch} (Node ${process.version}, N-API ${process.versions.napi}).\n` +
+      `${causes.join('\n')}\n` +
+      'To build from source: `npm rebuild tensorfold`, or in a checkout `npm run build:native`.',
+  );
+}
+
+/** Applies TENSORFOLD_ISA, which may lower the kernel tier but never raise it. */
+function applyIsaEnv(b: NativeBinding): void {
+  const wanted = process.env.TENSORFOLD_ISA;
+  if (wanted === undefined || wanted === '') return;
+  if (!['generic', 'avx2', 'avx512'].includes(wanted))
+    throw new RangeError(`TENSORFOLD_ISA must be one of generic, avx2, avx512; got '${wanted}'`);
+  if (!b.setIsa(wanted))
+    throw new TensorfoldError(
+      'ISA_UNSUPPORTED',
+      `TENSORFOLD_ISA=${wanted} asks for a tier this CPU or OS cannot run (best available: ${b.info().maxTier})`,
+    );
+}
+
+/** The addon, loaded on first use. */
+export function native(): NativeBinding {
+  if (!binding) {
+    const b = load();
+    applyIsaEnv(b);
+    binding = b;
+  }
+  return binding;
+}

@@ -1,0 +1,24 @@
+# Kernel sources and per-tier flags for builds outside node-gyp (sanitizer and
+# leak-check builds of the standalone self-tests). Keep in step with binding.gyp.
+CORE_SRC="native/core/cpu_features.cc native/core/thread_pool.cc native/core/timer.cc
+  native/kernels/gemm/gemm.cc native/kernels/gemm/gemm_generic.cc native/kernels/gemm/gemm_ref.cc
+  native/kernels/probe/fma_peak_generic.cc"
+AVX2_SRC="native/kernels/gemm/gemm_avx2.cc native/kernels/probe/fma_peak_avx2.cc"
+AVX2_FLAGS="-mavx2 -mfma -mf16c"
+AVX512_SRC="native/kernels/gemm/gemm_avx512.cc native/kernels/probe/fma_peak_avx512.cc"
+AVX512_FLAGS="$AVX2_FLAGS -mavx512f -mavx512bw -mavx512vl -mavx512dq"
+
+# build_selftest OUT_DIR "EXTRA FLAGS": compiles each tier's files with its
+# own flags and links the standalone tests.
+build_selftest() {
+  local out=$1 extra=$2 objs=()
+  mkdir -p "$out"
+  compile() { # src flags
+    local o="$out/$(echo "$1" | tr / _).o"
+    g++ -std=c++17 -O1 -g -pthread $extra $2 -c "$1" -o "$o" && objs+=("$o")
+  }
+  for f in $CORE_SRC; do compile "$f" ""; done
+  for f in $AVX2_SRC; do compile "$f" "$AVX2_FLAGS"; done
+  for f in $AVX512_SRC; do compile "$f" "$AVX512_FLAGS"; done
+  g++ -std=c++17 -O1 -g -pthread $extra native/tests/gemm_selftest.cc "${objs[@]}" -o "$out/gemm_selftest"
+}

@@ -1,0 +1,110 @@
+// Dense GEMM against the float64 reference at the active ISA tier (the other
+// tiers run the same checks in child processes: tiers.test.ts).
+import { describe, expect, it } from 'vitest';
+import { matmul, matmulSync, Tensor } from '../../lib/index';
+import { native } from '../../lib/native';
+import { matmulRef, uniform, worstBoundRatio } from '../helpers/reference';
+
+const DIMS = [1, 2, 7, 13, 31, 33, 64, 97];
+let seed = 1;
+
+function check(aShape: number[], bShape: number[], transA = false, transB = false, threads?: number) {
+  const a = uniform(aShape, seed++), b = uniform(bShape, seed++);
+  const got = matmulSync(a, b, { transA, transB, threads });
+  const ref = matmulRef(a, b, transA, transB);
+  expect(got.shape).toEqual(ref.shape);
+  const k = transA ? aShape[aShape.length - 2] : aShape[aShape.length - 1];
+  expect(worstBoundRatio(got.data, ref, k ?? 1)).toBeLessThanOrEqual(1);
+}
+
+describe('matmul', () => {
+  it('matches the float64 reference over odd shapes, both transposes', () => {
+    for (const m of DIMS)
+      for (const n of [1, 5, 16, 17, 33, 40])
+        for (const k of [1, 3, 32, 129]) {
+          const ta = (m + n) % 2 === 1, tb = (n + k) % 3 === 0;
+          check(ta ? [k, m] : [m, k], tb ? [n, k] : [k, n], ta, tb);
+        }
+  });
+
+  it('matches past every cache block (mc, kc, nc) and tile edge', () => {
+    check([251, 1031], [1031, 97]); // k crosses the kc block of 256 four times
+    check([37, 300], [300, 3100]); // n crosses nc = 3072
+    check([67, 613], [67, 45], true, false); // m crosses mc
+    check([1, 768], [768, 3072]); // matrix-vector (decode) shape
+    check([130, 70], [50, 70], false, true, 1);
+  });
+
+  it('handles empty dims: K = 0 gives zeros, M = 0 and N = 0 give empty results', () => {
+    const z = matmulSync(uniform([3, 0], 1), uniform([0, 4], 2));
+    expect(z.shape).toEqual([3, 4]);
+    expect(Array.from(z.data)).toEqual(new Array(12).fill(0));
+    expect(matmulSync(uniform([0, 5], 1), uniform([5, 4], 2)).shape).toEqual([0, 4]);
+    expect(matmulSync(uniform([3, 5], 1), uniform([5, 0], 2)).shape).toEqual([3, 0]);
+    expect(matmulSync(uniform([0, 3, 5], 1), uniform([5, 2], 2)).shape).toEqual([0, 3, 2]);
+  });
+
+  it('batches, folds leading dims and broadcasts like numpy.matmul', () => {
+    check([4, 3, 17, 9], [9, 11]); // leading dims fold into M
+    check([5, 7, 9], [5, 9, 11]); // equal batches
+    check([5, 9, 7], [5, 11, 9], true, true);
+    check([7, 9], [3, 9, 11]); // a broadcast over b's batch
+    check([3, 1, 4, 5], [2, 5, 6]); // mixed broadcasting: [3, 2]
+    check([2, 1, 4, 5], [1, 3, 5, 6], false, false);
+    check([6, 9], [9]); // matrix x vector
+    check([9], [9, 6]); // vector x matrix
+    check([9], [9]); // dot product -> scalar
+  });
+
+  it('uses 1 and 2 threads alike', () => {
+    const a = uniform([200, 300], 5), b = uniform([300, 190], 6);
+    const one = matmulSync(a, b, { threads: 1 }), two = matmulSync(a, b, { threads: 2 });
+    const ref = matmulRef(a, b);
+    expect(worstBoundRatio(one.data, ref, 300)).toBeLessThanOrEqual(1);
+    expect(worstBoundRatio(two.data, ref, 300)).toBeLessThanOrEqual(1);
+  });
+
+  it('async equals sync, and many concurrent async calls all complete correctly', async () => {
+    const pairs = Array.from({ length: 24 }, (_, i) => [uniform([17 + i, 40], 100 + i), uniform([40, 23 + 2 * i], 200 + i)]);
+    const results = await Promise.all(pairs.map(([a, b]) => matmul(a, b)));
+    results.forEach((r, i) => {
+      const s = matmulSync(pairs[i][0], pairs[i][1]);
+      expect(r.shape).toEqual(s.shape);
+      expect(worstBoundRatio(r.data, matmulRef(pairs[i][0], pairs[i][1]), 40)).toBeLessThanOrEqual(1);
+    });
+  });
+
+  it('writes every output element and nothing outside it (poisoned memory)', () => {
+    const m = 29, n = 45, k = 37, pad = 16;
+    const a = uniform([m, k], 7), b = uniform([k, n], 8);
+    const c = new Float32Array(pad + m * n + pad).fill(NaN);
+    native().gemm({ a: a.data, b: b.data, c, cOffset: pad, m, n, k });
+    const ref = matmulRef(a, b);
+    expect(worstBoundRatio(c.subarray(pad, pad + m * n), ref, k)).toBeLessThanOrEqual(1);
+    for (let i = 0; i < pad; i++) {
+      expect(c[i]).toBeNaN();
+      expect(c[pad + m * n + i]).toBeNaN();
+    }
+  });
+
+  it('accumulates with alpha and beta at the native boundary', () => {
+    const m = 13, n = 21, k = 300;
+    const a = uniform([m, k], 9), b = uniform([k, n], 10), c0 = uniform([m, n], 11);
+    const c = Float32Array.from(c0.data);
+    native().gemm({ a: a.data, b: b.data, c, m, n, k, alpha: 0.5, beta: 2 });
+    const ref = matmulRef(a, b);
+    for (let i = 0; i < m * n; i++) {
+      const want = 0.5 * ref.value[i] + 2 * c0.data[i];
+      expect(Math.abs(c[i] - want)).toBeLessThanOrEqual((k + 4) * 2 ** -24 * (0.5 * ref.magnitude[i] + 2 * Math.abs(c0.data[i])));
+    }
+  });
+
+  it('accepts onnxruntime-style and tfjs-style tensors', () => {
+    const a = uniform([3, 4], 1), b = uniform([4, 2], 2);
+    const ortA = { type: 'float32', data: a.data, dims: [3, 4] };
+    const tfB = { shape: [4, 2], dtype: 'float32', dataSync: () => b.data };
+    const c = matmulSync(ortA, tfB);
+    expect(c).toBeInstanceOf(Tensor);
+    expect(worstBoundRatio(c.data, matmulRef(a, b), 4)).toBeLessThanOrEqual(1);
+  });
+});

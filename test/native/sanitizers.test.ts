@@ -1,0 +1,15 @@
+// The kernels' standalone self-test, built with AddressSanitizer and
+// UndefinedBehaviorSanitizer: out-of-bounds packing, leaks and UB fail here.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+describe('native self-test under ASan + UBSan', () => {
+  it('passes every GEMM check on every tier with no sanitizer report', () => {
+    const out = execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'build-asan.sh')], {
+      timeout: 300_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
+    expect(out).toMatch(/(\d+)\/\1 gemm checks passed/);
+  }, 300_000);
+});
