@@ -1,0 +1,63 @@
+// Shared benchmark plumbing: alternating rounds over peers, medians, tables,
+// JSON results. Every peer is timed the same way, in the same process run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const benchDir = dirname(fileURLToPath(import.meta.url));
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/** Times `fn` (sync or async) `reps` times after `warmup` calls; seconds. */
+export async function timeBlock(fn, { warmup = 1, reps = 5 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const out = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return out;
+}
+
+/**
+ * Runs `rounds` rounds; in each, every peer runs one block, in rotating
+ * order, so drift in the machine's state hits all peers alike. Peers are
+ * { name, run?: fn, samples?: async (reps) => seconds[] } (the latter for
+ * out-of-process peers that time themselves). Returns name -> samples.
+ */
+export async function alternate(peers, { rounds = 5, reps = 5, warmup = 1 } = {}) {
+  const samples = Object.fromEntries(peers.map((p) => [p.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < peers.length; i++) {
+      const p = peers[(i + r) % peers.length];
+      const s = p.samples ? await p.samples(reps, r === 0 ? warmup : 0) : await timeBlock(p.run, { warmup: r === 0 ? warmup : 0, reps });
+      samples[p.name].push(...s);
+    }
+  }
+  return samples;
+}
+
+/** Reps per block so that one block takes about `seconds`. */
+export function repsFor(flops, gflopsGuess = 100, seconds = 0.05, min = 3, max = 200) {
+  return Math.max(min, Math.min(max, Math.round((seconds * gflopsGuess * 1e9) / Math.max(1, flops))));
+}
+
+export function table(headers, rows) {
+  const cells = [headers, ...rows].map((r) => r.map(String));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r) => `| ${r.map((c, i) => c.padStart(widths[i])).join(' | ')} |`;
+  return [line(cells[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+}
+
+export function writeResults(suite, data) {
+  const dir = join(benchDir, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${suite}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
+}

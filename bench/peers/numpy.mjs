@@ -1,0 +1,39 @@
+// Debian's python3-numpy (OpenBLAS, AVX-512 kernel forced) as a persistent
+// worker per thread count. Uses /usr/bin/python3 on purpose: a python3 earlier
+// on PATH may carry another NumPy/BLAS build.
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { benchDir } from '../lib.mjs';
+
+const PYTHON = '/usr/bin/python3';
+
+export function numpyAvailable() {
+  const r = spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+export function numpyBlasInfo() {
+  const r = spawnSync(PYTHON, ['-c', 'import numpy; print(numpy.__version__)'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: 'Cooperlake' } });
+  return r.stdout.trim();
+}
+
+export class NumpyPeer {
+  constructor(threads) {
+    this.proc = spawn(PYTHON, [join(benchDir, 'peers', 'numpy_worker.py')], {
+      env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OPENBLAS_CORETYPE: 'Cooperlake', OMP_NUM_THREADS: String(threads) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+
+  async matmul(m, k, n, reps, warmup) {
+    this.proc.stdin.write(`${JSON.stringify({ m, k, n, reps, warmup })}\n`);
+    const { value } = await this.lines.next();
+    return JSON.parse(value);
+  }
+
+  close() {
+    this.proc.stdin.end();
+  }
+}
