@@ -37,6 +37,7 @@
         "native/core/thread_pool.cc",
         "native/core/timer.cc",
         "native/kernels/gemm/gemm.cc",
+        "native/kernels/gemm/gemm_pack.cc",
         "native/kernels/gemm/gemm_generic.cc",
         "native/kernels/gemm/gemm_ref.cc",
         "native/kernels/probe/fma_peak_generic.cc",

@@ -2,5 +2,6 @@
 export { TensorfoldError } from './errors';
 export { Tensor, tensor, zeros, randn, type Shape, type TensorLike, type OrtTensorLike, type TfjsTensorLike } from './tensor';
 export { matmul, matmulSync, type MatmulOptions } from './matmul';
+export { packWeight, PackedWeight, type PackWeightOptions } from './packed';
 export { info, setThreads, getThreads, version, type Info } from './runtime';
 export { measureKernel, type Measurement, type MeasureOptions, type MeasureSpec } from './measure';

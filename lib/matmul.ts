@@ -2,6 +2,7 @@
 // the last two dims multiply, leading (batch) dims broadcast.
 import { checkBool, checkInt, checkObject } from './check';
 import { native, type GemmCall } from './native';
+import { PackedWeight } from './packed';
 import { asTensor, Tensor } from './tensor';
 
 export interface MatmulOptions {
@@ -52,10 +53,34 @@ function batchOffsets(own: readonly number[], full: readonly number[]): number[]
   return offsets;
 }
 
-function plan(aIn: unknown, bIn: unknown, optsIn: unknown, fn: string): MatmulPlan & { a: Tensor; b: Tensor } {
+function planPacked(a: Tensor, b: PackedWeight, transA: boolean, threads: number, fn: string): MatmulPlan {
+  if (a.rank === 0) throw new RangeError(`${fn}: a must have at least 1 dimension, got a scalar`);
+  const [k, n] = b.shape;
+  const aMat = a.rank === 1 ? (transA ? [a.shape[0], 1] : [1, a.shape[0]]) : a.shape.slice(-2);
+  const [m, kA] = transA ? [aMat[1], aMat[0]] : aMat;
+  if (kA !== k)
+    throw new RangeError(`${fn}: inner dims differ: a [${a.shape.join(', ')}]${transA ? ' (transposed)' : ''} has K = ${kA}, the packed weight is [${k}, ${n}]`);
+  const batch = a.shape.slice(0, Math.max(0, a.rank - 2));
+  const count = batch.reduce((p, d) => p * d, 1);
+  const shape = [...batch, ...(a.rank === 1 ? [] : [m]), n];
+  const c = new Float32Array(count * m * n);
+  const base: GemmCall = { a: a.data, b: EMPTY, bPacked: b.handle, c, m, n, k, transA, threads };
+  return { calls: [transA ? { ...base, batch: count } : { ...base, m: count * m }], shape };
+}
+
+const EMPTY = new Float32Array(0);
+
+function plan(aIn: unknown, bIn: unknown, optsIn: unknown, fn: string): MatmulPlan {
   const a = asTensor(aIn, `${fn}: a`);
-  const b = asTensor(bIn, `${fn}: b`);
   const opts = checkObject(optsIn, `${fn}: options`) as MatmulOptions;
+  if (bIn instanceof PackedWeight) {
+    if (opts.transB !== undefined)
+      throw new RangeError(`${fn}: options.transB does not apply to a packed weight (pack it with { transpose: true } instead)`);
+    const transA = opts.transA === undefined ? false : checkBool(opts.transA, `${fn}: options.transA`);
+    const threads = opts.threads === undefined ? 0 : checkInt(opts.threads, `${fn}: options.threads`, 1, 256);
+    return planPacked(a, bIn, transA, threads, fn);
+  }
+  const b = asTensor(bIn, `${fn}: b`);
   const transA = opts.transA === undefined ? false : checkBool(opts.transA, `${fn}: options.transA`);
   const transB = opts.transB === undefined ? false : checkBool(opts.transB, `${fn}: options.transB`);
   const threads = opts.threads === undefined ? 0 : checkInt(opts.threads, `${fn}: options.threads`, 1, 256);
@@ -98,10 +123,13 @@ function plan(aIn: unknown, bIn: unknown, optsIn: unknown, fn: string): MatmulPl
     const offA = batchOffsets(aBatch, batch), offB = batchOffsets(bBatch, batch);
     calls = offA.map((oa, t) => ({ ...base, aOffset: oa * m * k, bOffset: offB[t] * k * n, cOffset: t * m * n }));
   }
-  return { calls, shape, a, b };
+  return { calls, shape };
 }
 
-/** Matrix product on the calling thread (fine for small work). */
+/**
+ * Matrix product on the calling thread (fine for small work). `b` may be a
+ * PackedWeight (see packWeight), the fast form for a weight used many times.
+ */
 export function matmulSync(a: unknown, b: unknown, options?: MatmulOptions): Tensor {
   const p = plan(a, b, options, 'matmulSync');
   const nat = native();

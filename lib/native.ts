@@ -19,7 +19,10 @@ export interface NativeInfo {
 /** C = alpha * op(A) * op(B) + beta * C over `batch` items, row-major. */
 export interface GemmCall {
   a: Float32Array;
+  /** Ignored (may be empty) when bPacked is given. */
   b: Float32Array;
+  /** B packed once by packB; then transB and strideB do not apply. */
+  bPacked?: unknown;
   c: Float32Array;
   m: number;
   n: number;
@@ -39,7 +42,7 @@ export interface GemmCall {
 }
 
 export type MeasureSpec =
-  | { kernel: 'gemm'; m: number; n: number; k: number; transA?: boolean; transB?: boolean; batch?: number; rotate?: number; threads?: number }
+  | { kernel: 'gemm'; m: number; n: number; k: number; transA?: boolean; transB?: boolean; batch?: number; rotate?: number; threads?: number; packB?: boolean }
   | { kernel: 'fma-peak'; threads?: number; iters?: number };
 
 export interface MeasureOptions {
@@ -67,6 +70,7 @@ export interface NativeBinding {
   setIsa(name: string): boolean;
   gemm(call: GemmCall): void;
   gemmAsync(call: GemmCall): Promise<void>;
+  packB(args: { b: Float32Array; k: number; n: number; transB?: boolean; threads?: number }): unknown;
   measure(spec: MeasureSpec, options?: MeasureOptions): Promise<NativeMeasurement>;
 }
 

@@ -1,7 +1,7 @@
 # Kernel sources and per-tier flags for builds outside node-gyp (sanitizer and
 # leak-check builds of the standalone self-tests). Keep in step with binding.gyp.
 CORE_SRC="native/core/cpu_features.cc native/core/thread_pool.cc native/core/timer.cc
-  native/kernels/gemm/gemm.cc native/kernels/gemm/gemm_generic.cc native/kernels/gemm/gemm_ref.cc
+  native/kernels/gemm/gemm.cc native/kernels/gemm/gemm_pack.cc native/kernels/gemm/gemm_generic.cc native/kernels/gemm/gemm_ref.cc
   native/kernels/probe/fma_peak_generic.cc"
 AVX2_SRC="native/kernels/gemm/gemm_avx2.cc native/kernels/probe/fma_peak_avx2.cc"
 AVX2_FLAGS="-mavx2 -mfma -mf16c"

@@ -80,6 +80,7 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::SetIsa>("setIsa"),
                              InstanceMethod<&Addon::Gemm>("gemm"),
                              InstanceMethod<&Addon::GemmAsync>("gemmAsync"),
+                             InstanceMethod<&Addon::PackB>("packB"),
                              InstanceMethod<&Addon::Measure>("measure"),
                          });
   }
@@ -91,6 +92,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SetIsa(const Napi::CallbackInfo& cb) { return set_isa(cb); }
   Napi::Value Gemm(const Napi::CallbackInfo& cb) { return gemm_sync(cb); }
   Napi::Value GemmAsync(const Napi::CallbackInfo& cb) { return gemm_async(cb); }
+  Napi::Value PackB(const Napi::CallbackInfo& cb) { return pack_b_matrix(cb); }
   Napi::Value Measure(const Napi::CallbackInfo& cb) { return measure_kernel(cb); }
 };
 

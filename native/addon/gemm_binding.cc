@@ -3,6 +3,7 @@
 #include <string>
 
 #include "../kernels/gemm/gemm.h"
+#include "../kernels/gemm/gemm_pack.h"
 #include "args.h"
 #include "async_job.h"
 
@@ -11,6 +12,18 @@ namespace addon {
 namespace {
 
 constexpr int64_t kMaxDim = int64_t{1} << 40;
+
+// The type tag marks externals made by packB, so no other external can be
+// passed off as a packed matrix.
+const napi_type_tag kPackedTag = {0x7f3a1c5e9b2d4e61ull, 0xa4c2e8f01b3d5a97ull};
+
+const PackedB* packed_b_arg(const Napi::Value& v, const std::string& what) {
+  Napi::Env env = v.Env();
+  bool ok = false;
+  if (v.IsExternal()) napi_check_object_type_tag(env, v, &kPackedTag, &ok);
+  if (!ok) throw_type(env, what + " must be a packed matrix made by packB");
+  return v.As<Napi::External<PackedB>>().Data();
+}
 
 struct GemmCall {
   GemmArgs g;
@@ -47,7 +60,16 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* where) {
   bt.stride_c = int_prop(o, "strideC", where, 0, kMaxDim, g.m * g.n);
   call.threads = static_cast<int>(int_prop(o, "threads", where, 0, 1 << 16, 0));
 
-  F32Span a = f32_prop(o, "a", where), b = f32_prop(o, "b", where), c = f32_prop(o, "c", where);
+  const PackedB* packed = nullptr;
+  if (!o.Get("bPacked").IsUndefined()) {
+    packed = packed_b_arg(o.Get("bPacked"), std::string(where) + ": bPacked");
+    if (packed->k != g.k || packed->n != g.n)
+      throw_range(env, std::string(where) + ": bPacked is " + std::to_string(packed->k) + " x " +
+                           std::to_string(packed->n) + " but the product needs k x n = " +
+                           std::to_string(g.k) + " x " + std::to_string(g.n));
+  }
+  F32Span a = f32_prop(o, "a", where), c = f32_prop(o, "c", where);
+  F32Span b = packed ? F32Span{} : f32_prop(o, "b", where);
   int64_t a_off = int_prop(o, "aOffset", where, 0, kMaxDim, 0);
   int64_t b_off = int_prop(o, "bOffset", where, 0, kMaxDim, 0);
   int64_t c_off = int_prop(o, "cOffset", where, 0, kMaxDim, 0);
@@ -64,16 +86,19 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* where) {
   }
   if (bt.count > 0 && g.m > 0 && g.n > 0 && g.k > 0) {
     int64_t ext_a = extent(env, bt.count, bt.stride_a, g.m, g.k, w + ": a");
-    int64_t ext_b = extent(env, bt.count, bt.stride_b, g.k, g.n, w + ": b");
     check_extent(env, a, a_off, ext_a, w + ": a");
-    check_extent(env, b, b_off, ext_b, w + ": b");
     check_disjoint(env, c.data + c_off, ext_c + 1, a.data + a_off, ext_a + 1, w + ": c overlaps a");
-    check_disjoint(env, c.data + c_off, ext_c + 1, b.data + b_off, ext_b + 1, w + ": c overlaps b");
+    if (!packed) {
+      int64_t ext_b = extent(env, bt.count, bt.stride_b, g.k, g.n, w + ": b");
+      check_extent(env, b, b_off, ext_b, w + ": b");
+      check_disjoint(env, c.data + c_off, ext_c + 1, b.data + b_off, ext_b + 1, w + ": c overlaps b");
+    }
   }
   g.a = a.data + a_off;
   g.rs_a = ta ? 1 : g.k;
   g.cs_a = ta ? g.m : 1;
-  g.b = b.data + b_off;
+  g.b = packed ? nullptr : b.data + b_off;
+  g.b_packed = packed;
   g.rs_b = tb ? 1 : g.n;
   g.cs_b = tb ? g.k : 1;
   g.c = c.data + c_off;
@@ -82,6 +107,27 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* where) {
 }
 
 }  // namespace
+
+Napi::Value pack_b_matrix(const Napi::CallbackInfo& info) {
+  const std::string where = "packB";
+  Napi::Env env = info.Env();
+  Napi::Object o = object_arg(info, 0, where);
+  int64_t k = int_prop(o, "k", where, 0, kMaxDim), n = int_prop(o, "n", where, 0, kMaxDim);
+  bool tb = bool_prop(o, "transB", where, false);
+  int threads = static_cast<int>(int_prop(o, "threads", where, 0, 1 << 16, 0));
+  F32Span b = f32_prop(o, "b", where);
+  if (k > 0 && n > 0) check_extent(env, b, 0, extent(env, 1, 0, k, n, where + ": b"), where + ": b");
+  PackedB* p = nullptr;
+  run_guarded(env, [&] { p = gemm_pack_b(active_tier(), b.data, tb ? 1 : n, tb ? k : 1, k, n, threads); });
+  int64_t bytes = static_cast<int64_t>(p->data.size() * sizeof(float));
+  Napi::External<PackedB> ext = Napi::External<PackedB>::New(env, p, [bytes](Napi::Env e, PackedB* q) {
+    Napi::MemoryManagement::AdjustExternalMemory(e, -bytes);
+    delete q;
+  });
+  Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+  if (napi_type_tag_object(env, ext, &kPackedTag) != napi_ok) throw_type(env, where + ": cannot tag");
+  return ext;
+}
 
 Napi::Value gemm_sync(const Napi::CallbackInfo& info) {
   GemmCall call = parse(info, "gemm");

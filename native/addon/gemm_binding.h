@@ -8,5 +8,9 @@ namespace addon {
 Napi::Value gemm_sync(const Napi::CallbackInfo& info);
 Napi::Value gemm_async(const Napi::CallbackInfo& info);
 
+// packB({ b, k, n, transB?, threads? }) -> an opaque handle holding B packed
+// once for the active tier's kernel; gemm takes it as `bPacked`.
+Napi::Value pack_b_matrix(const Napi::CallbackInfo& info);
+
 }  // namespace addon
 }  // namespace tensorfold

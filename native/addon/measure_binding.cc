@@ -11,6 +11,7 @@
 #include "../core/thread_pool.h"
 #include "../core/timer.h"
 #include "../kernels/gemm/gemm.h"
+#include "../kernels/gemm/gemm_pack.h"
 #include "../kernels/probe/fma_peak.h"
 #include "args.h"
 #include "async_job.h"
@@ -26,6 +27,7 @@ struct Bench {
   std::function<void(int)> run;
   double flops = 0;
   std::vector<std::vector<float>> buffers;  // owned inputs and outputs
+  std::vector<std::unique_ptr<PackedB>> packed;
 };
 
 void fill(std::vector<float>& v, uint32_t seed) {
@@ -48,6 +50,7 @@ std::shared_ptr<Bench> gemm_bench(const Napi::Object& spec, const std::string& w
   int64_t count = int_prop(spec, "batch", where, 1, kMaxDim, 1);
   int rotate = static_cast<int>(int_prop(spec, "rotate", where, 1, 64, 1));
   int threads = static_cast<int>(int_prop(spec, "threads", where, 0, 1 << 16, 0));
+  bool pack = bool_prop(spec, "packB", where, false);
   double per_set = 4.0 * count * (double(g.m) * g.k + double(g.k) * g.n + double(g.m) * g.n);
   if (per_set * rotate > kMaxBytes) throw_range(env, where + ": inputs would exceed 8 GiB");
   g.rs_a = ta ? 1 : g.k;
@@ -62,13 +65,18 @@ std::shared_ptr<Bench> gemm_bench(const Napi::Object& spec, const std::string& w
     fill(b->buffers.back(), 3 * r + 2);
     b->buffers.emplace_back(count * g.m * g.n);
   }
-  GemmBatch batch{count, g.m * g.k, g.k * g.n, g.m * g.n};
+  // A packed B is a weight packed once, outside the timed runs.
+  if (pack)
+    for (int r = 0; r < rotate; ++r)
+      b->packed.emplace_back(gemm_pack_b(active_tier(), b->buffers[3 * r + 1].data(), g.rs_b, g.cs_b, g.k, g.n, threads));
+  GemmBatch batch{count, g.m * g.k, pack ? 0 : g.k * g.n, g.m * g.n};
   Bench* raw = b.get();
-  b->run = [raw, g, batch, rotate, threads](int rep) {
+  b->run = [raw, g, batch, rotate, threads, pack](int rep) {
     GemmArgs it = g;
     int r = rep % rotate;
     it.a = raw->buffers[3 * r].data();
     it.b = raw->buffers[3 * r + 1].data();
+    if (pack) it.b_packed = raw->packed[r].get();
     it.c = raw->buffers[3 * r + 2].data();
     sgemm_batched(it, batch, threads);
   };

@@ -3,16 +3,18 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <random>
 #include <vector>
 
 #include "../core/thread_pool.h"
 #include "../kernels/gemm/gemm.h"
+#include "../kernels/gemm/gemm_pack.h"
 
 using namespace tensorfold;
 
 static int check(IsaTier tier, int64_t m, int64_t n, int64_t k, bool ta, bool tb, float beta,
-                 int64_t batch, std::mt19937& rng) {
+                 int64_t batch, std::mt19937& rng, bool packed = false) {
   std::normal_distribution<float> d;
   std::vector<float> a(batch * m * k), b(batch * k * n), c(batch * m * n), r;
   for (auto& x : a) x = d(rng);
@@ -25,11 +27,18 @@ static int check(IsaTier tier, int64_t m, int64_t n, int64_t k, bool ta, bool tb
   g.b = b.data(); g.rs_b = tb ? 1 : n; g.cs_b = tb ? k : 1;
   g.c = c.data(); g.rs_c = n; g.alpha = 0.75f; g.beta = beta;
   GemmBatch bt{batch, m * k, k * n, m * n};
+  std::unique_ptr<PackedB> pb;
+  if (packed) {  // one weight shared by the batch
+    pb.reset(gemm_pack_b(tier, b.data(), g.rs_b, g.cs_b, k, n, 0));
+    g.b_packed = pb.get();
+    bt.stride_b = 0;
+  }
   sgemm_on_tier(tier, g, bt, 0);
+  if (packed) g.b_packed = nullptr;
   double worst = 0;
   for (int64_t t = 0; t < batch; ++t) {
     GemmArgs gr = g;
-    gr.a += t * m * k; gr.b += t * k * n; gr.c = r.data() + t * m * n;
+    gr.a += t * m * k; gr.b += t * bt.stride_b; gr.c = r.data() + t * m * n;
     sgemm_reference(gr);
   }
   // Error relative to the magnitude of the dot products (sqrt(k) scale).
@@ -70,6 +79,12 @@ int main() {
       fails += check(tier, 5, 3, 9, false, true, 1.0f, 7, rng);
       fails += check(tier, 64, 80, 96, true, false, 0.0f, 3, rng);
       runs += 3;
+      for (int64_t m : {1, 3, 4, 5, 29})
+        for (int64_t n : {1, 33, 1100})
+          for (int64_t k : {1, 300}) {
+            fails += check(tier, m, n, k, false, (m + n) % 2 == 0, m == 3 ? 0.5f : 0.0f, m == 5 ? 2 : 1, rng, true);
+            ++runs;
+          }
     }
   }
   std::printf("%d/%d gemm checks passed\n", runs - fails, runs);

@@ -8,7 +8,9 @@ const out = { tier: tf.info().tier, results: [] };
 for (const c of cases) {
   tf.setThreads(c.threads);
   const a = tf.randn(c.a, c.seedA), b = tf.randn(c.b, c.seedB);
-  const r = tf.matmulSync(a, b, { transA: c.transA, transB: c.transB });
+  const r = c.packed
+    ? tf.matmulSync(a, tf.packWeight(b, { transpose: c.transB }), { transA: c.transA })
+    : tf.matmulSync(a, b, { transA: c.transA, transB: c.transB });
   out.results.push(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength).toString('base64'));
 }
 process.stdout.write(JSON.stringify(out));

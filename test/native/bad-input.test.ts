@@ -1,7 +1,7 @@
 // Bad calls throw JS errors that name the argument and dimension, from the
 // TypeScript layer and again from the addon when it is called directly.
 import { describe, expect, it } from 'vitest';
-import { matmul, matmulSync, setThreads, Tensor, tensor, zeros } from '../../lib/index';
+import { matmul, matmulSync, packWeight, setThreads, Tensor, tensor, zeros } from '../../lib/index';
 import { native } from '../../lib/native';
 
 const f = (n: number) => new Float32Array(n);
@@ -30,6 +30,13 @@ describe('matmul rejects bad input', () => {
     expect(() => matmulSync(zeros([2, 2]), zeros([2, 2]), { threads: 0 })).toThrow(/options.threads must be an integer in \[1, 256\], got 0/);
     expect(() => matmulSync(zeros([2, 2]), zeros([2, 2]), { transA: 1 as unknown as boolean })).toThrow(/options.transA must be a boolean/);
     expect(() => matmulSync(zeros([2, 2]), zeros([2, 2]), 5 as never)).toThrow(/options must be an options object/);
+  });
+  it('packed weights: wrong K, transB, non-2-D weights', () => {
+    const p = packWeight(zeros([4, 5]));
+    expect(() => matmulSync(zeros([2, 3]), p)).toThrow(/a \[2, 3\] has K = 3, the packed weight is \[4, 5\]/);
+    expect(() => matmulSync(zeros([2, 4]), p, { transB: true })).toThrow(/transB does not apply to a packed weight/);
+    expect(() => packWeight(zeros([2, 3, 4]))).toThrow(/weight must be 2-D, got shape \[2, 3, 4\]/);
+    expect(() => packWeight(zeros([2, 3]), { transpose: 'yes' as never })).toThrow(/options.transpose must be a boolean/);
   });
   it('async form rejects instead of throwing', async () => {
     await expect(matmul(zeros([2, 3]), zeros([4, 5]))).rejects.toThrow(RangeError);
@@ -88,6 +95,13 @@ describe('the addon checks again when called directly', () => {
   it('output aliasing an input', () => {
     const buf = f(8);
     expect(() => nat.gemm({ a: buf, b: f(4), c: buf, m: 2, n: 2, k: 2 })).toThrow(/c overlaps a/);
+  });
+  it('packed handles: only ones made by packB, of the right size', () => {
+    const p = nat.packB({ b: f(12), k: 3, n: 4 });
+    expect(() => nat.gemm({ a: f(6), b: f(0), bPacked: p, c: f(8), m: 2, n: 4, k: 3 })).not.toThrow();
+    expect(() => nat.gemm({ a: f(6), b: f(0), bPacked: {}, c: f(8), m: 2, n: 4, k: 3 })).toThrow(/bPacked must be a packed matrix made by packB/);
+    expect(() => nat.gemm({ a: f(8), b: f(0), bPacked: p, c: f(8), m: 2, n: 4, k: 4 })).toThrow(/bPacked is 3 x 4 but the product needs k x n = 4 x 4/);
+    expect(() => nat.packB({ b: f(11), k: 3, n: 4 })).toThrow(/packB: b needs elements up to index 11 but its array has 11/);
   });
   it('detached buffers', () => {
     expect(() => nat.gemm({ a: detached(4), b: f(4), c: f(4), m: 2, n: 2, k: 2 })).toThrow(/a is backed by a detached ArrayBuffer/);

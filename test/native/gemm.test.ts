@@ -1,7 +1,7 @@
 // Dense GEMM against the float64 reference at the active ISA tier (the other
 // tiers run the same checks in child processes: tiers.test.ts).
 import { describe, expect, it } from 'vitest';
-import { matmul, matmulSync, Tensor } from '../../lib/index';
+import { matmul, matmulSync, packWeight, PackedWeight, Tensor } from '../../lib/index';
 import { native } from '../../lib/native';
 import { matmulRef, uniform, worstBoundRatio } from '../helpers/reference';
 
@@ -106,5 +106,32 @@ describe('matmul', () => {
     const c = matmulSync(ortA, tfB);
     expect(c).toBeInstanceOf(Tensor);
     expect(worstBoundRatio(c.data, matmulRef(a, b), 4)).toBeLessThanOrEqual(1);
+  });
+
+  it('packed weights match the reference across blocks, small M, transposes and threads', async () => {
+    for (const [m, k, n] of [[1, 7, 5], [3, 300, 1100], [4, 257, 33], [5, 64, 2050], [13, 513, 97], [130, 70, 1030], [1, 768, 3072]])
+      for (const transpose of [false, true])
+        for (const threads of [1, 2]) {
+          const x = uniform([m, k], seed++), w = uniform(transpose ? [n, k] : [k, n], seed++);
+          const packed = packWeight(w, { transpose });
+          expect(packed).toBeInstanceOf(PackedWeight);
+          expect(packed.shape).toEqual([k, n]);
+          const ref = matmulRef(x, w, false, transpose);
+          expect(worstBoundRatio(matmulSync(x, packed, { threads }).data, ref, k)).toBeLessThanOrEqual(1);
+          expect(worstBoundRatio((await matmul(x, packed, { threads })).data, ref, k)).toBeLessThanOrEqual(1);
+        }
+  });
+
+  it('packed weights take batched and transposed activations', () => {
+    const w = uniform([40, 70], 3), packed = packWeight(w);
+    const x = uniform([2, 3, 9, 40], 4);
+    const y = matmulSync(x, packed);
+    expect(y.shape).toEqual([2, 3, 9, 70]);
+    expect(worstBoundRatio(y.data, matmulRef(x, w), 40)).toBeLessThanOrEqual(1);
+    const xt = uniform([5, 40, 9], 5);
+    const yt = matmulSync(xt, packed, { transA: true });
+    expect(yt.shape).toEqual([5, 9, 70]);
+    expect(worstBoundRatio(yt.data, matmulRef(xt, w, true), 40)).toBeLessThanOrEqual(1);
+    expect(matmulSync(uniform([0, 40], 6), packed).shape).toEqual([0, 70]);
   });
 });

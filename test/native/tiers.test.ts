@@ -10,7 +10,7 @@ const child = join(__dirname, '..', 'helpers', 'tier-child.cjs');
 const ORDER = ['generic', 'avx2', 'avx512'] as const;
 const supported = ORDER.slice(0, ORDER.indexOf(info().maxTier) + 1);
 
-const cases: { a: number[]; b: number[]; transA: boolean; transB: boolean; seedA: number; seedB: number; threads: number }[] = [];
+const cases: { a: number[]; b: number[]; transA: boolean; transB: boolean; seedA: number; seedB: number; threads: number; packed?: boolean }[] = [];
 let seed = 1000;
 for (const [m, n, k] of [[1, 1, 1], [7, 13, 5], [33, 17, 300], [97, 65, 129], [250, 130, 600], [1, 3072, 768], [5, 40, 0]])
   for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]])
@@ -18,6 +18,10 @@ for (const [m, n, k] of [[1, 1, 1], [7, 13, 5], [33, 17, 300], [97, 65, 129], [2
       cases.push({ a: transA ? [k, m] : [m, k], b: transB ? [n, k] : [k, n], transA, transB, seedA: seed++, seedB: seed++, threads });
 cases.push({ a: [3, 4, 21, 19], b: [3, 4, 19, 11], transA: false, transB: false, seedA: 7, seedB: 8, threads: 2 });
 cases.push({ a: [6, 37, 50], b: [50, 29], transA: false, transB: false, seedA: 9, seedB: 10, threads: 2 });
+// Packed weights: small-M streaming and the tiled path, across column blocks.
+for (const [m, k, n] of [[1, 300, 1100], [4, 33, 70], [40, 300, 1100]])
+  for (const transB of [false, true])
+    cases.push({ a: [m, k], b: transB ? [n, k] : [k, n], transA: false, transB, seedA: seed++, seedB: seed++, threads: 2, packed: true });
 
 describe.each(supported)('ISA tier %s', (tier) => {
   it('matches the float64 reference on every case, 1 and 2 threads', () => {

@@ -1,4 +1,4 @@
-// The blocked GEMM driver (BLIS loop order: jc / pc / ic / jr / ir), shared
+// The blocked GEMM driver (loops jc / pc / ic / ir / jr), shared
 // by every tier; only the microkernel and its blocking sizes differ per tier.
 //
 // Threads split C into a grid of disjoint blocks, and each runs the serial
@@ -12,6 +12,7 @@
 #include "../../core/aligned_buffer.h"
 #include "../../core/thread_pool.h"
 #include "gemm_microkernel.h"
+#include "gemm_pack.h"
 
 namespace tensorfold {
 namespace {
@@ -36,53 +37,6 @@ Scratch& thread_scratch() {
   return s;
 }
 
-// Packs rows [i0, i0 + mc) x cols [p0, p0 + kc) of A into mr-row panels:
-// panel q holds kc steps of mr floats; rows past the matrix are zero.
-void pack_a(const GemmArgs& g, int mr, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-  for (int64_t ir = 0; ir < mc; ir += mr) {
-    int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-    float* panel = out + (ir / mr) * kc * mr;
-    const float* src = g.a + (i0 + ir) * g.rs_a + p0 * g.cs_a;
-    if (g.cs_a == 1) {
-      for (int i = 0; i < m_eff; ++i) {
-        const float* row = src + i * g.rs_a;
-        for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = row[p];
-      }
-    } else {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int i = 0; i < m_eff; ++i) panel[p * mr + i] = src[i * g.rs_a + p * g.cs_a];
-    }
-    if (m_eff < mr)
-      for (int64_t p = 0; p < kc; ++p)
-        for (int i = m_eff; i < mr; ++i) panel[p * mr + i] = 0.0f;
-  }
-}
-
-// Packs rows [p0, p0 + kc) x cols [j0, j0 + nc) of B into nr-column panels.
-void pack_b(const GemmArgs& g, int nr, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
-  for (int64_t jr = 0; jr < nc; jr += nr) {
-    int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-    float* panel = out + (jr / nr) * kc * nr;
-    const float* src = g.b + p0 * g.rs_b + (j0 + jr) * g.cs_b;
-    if (g.cs_b == 1) {
-      for (int64_t p = 0; p < kc; ++p) {
-        const float* row = src + p * g.rs_b;
-        float* dst = panel + p * nr;
-        for (int j = 0; j < n_eff; ++j) dst[j] = row[j];
-        for (int j = n_eff; j < nr; ++j) dst[j] = 0.0f;
-      }
-    } else {
-      for (int j = 0; j < n_eff; ++j) {
-        const float* col = src + j * g.cs_b;
-        for (int64_t p = 0; p < kc; ++p) panel[p * nr + j] = col[p * g.rs_b];
-      }
-      if (n_eff < nr)
-        for (int64_t p = 0; p < kc; ++p)
-          for (int j = n_eff; j < nr; ++j) panel[p * nr + j] = 0.0f;
-    }
-  }
-}
-
 // C block = beta * C block, for K == 0.
 void scale_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   for (int64_t i = m0; i < m1; ++i) {
@@ -98,32 +52,60 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
     scale_block(g, m0, m1, n0, n1);
     return;
   }
+  const PackedB* packed = g.b_packed;
+  const bool small_m = m1 - m0 <= kSmallM;
+  if (small_m && !packed && g.cs_b == 1) {
+    kern.small_m(static_cast<int>(m1 - m0), n1 - n0, g.k, g.a + m0 * g.rs_a, g.rs_a, g.cs_a,
+                 g.b + n0, g.rs_b, g.c + m0 * g.rs_c + n0, g.rs_c, g.alpha, g.beta);
+    return;
+  }
   const int mr = kern.mr, nr = kern.nr;
   const int64_t mcb = kern.mc, kcb = kern.kc, ncb = kern.nc;
-  // With a single row panel a packed B would be read once: read it in place.
-  const bool direct_b = g.cs_b == 1 && (m1 - m0) <= mr;
+  // With a single row panel a packed copy of B would be read once: read in place.
+  const bool direct_b = !packed && g.cs_b == 1 && (m1 - m0) <= mr;
   Scratch& s = thread_scratch();
   float* abuf = s.a.floats(static_cast<size_t>(std::min<int64_t>(mcb, m1 - m0) + mr) * kcb);
-  float* bbuf = direct_b ? nullptr
-                         : s.b.floats(static_cast<size_t>(std::min<int64_t>(ncb, n1 - n0) + nr) * kcb);
+  float* bbuf = direct_b || packed
+                    ? nullptr
+                    : s.b.floats(static_cast<size_t>(std::min<int64_t>(ncb, n1 - n0) + nr) * kcb);
 
-  for (int64_t jc = n0; jc < n1; jc += ncb) {
-    const int64_t nc = std::min(ncb, n1 - jc);
+  // Column blocks follow the global nc grid, so a pre-packed B's blocks line
+  // up with any thread's column range (which starts on a multiple of nr).
+  for (int64_t jb = (n0 / ncb) * ncb; jb < n1; jb += ncb) {
+    const int64_t jc = std::max(jb, n0), nc = std::min(jb + ncb, n1) - jc;
     for (int64_t pc = 0; pc < g.k; pc += kcb) {
       const int64_t kc = std::min(kcb, g.k - pc);
       const float beta = pc == 0 ? g.beta : 1.0f;
-      if (!direct_b) pack_b(g, nr, pc, kc, jc, nc, bbuf);
+      const float* bblock;  // micro-panel jr of this block is at bblock + jr * kc (ldb = nr)
+      if (packed) {
+        bblock = packed_b_block(*packed, jb, pc) + (jc - jb) * kc;
+      } else if (!direct_b) {
+        pack_b_panels(g.b, g.rs_b, g.cs_b, nr, pc, kc, jc, nc, bbuf);
+        bblock = bbuf;
+      } else {
+        bblock = nullptr;
+      }
+      if (small_m) {  // packed B, few rows: stream its panels
+        for (int64_t jr = 0; jr < nc; jr += nr)
+          kern.small_m(static_cast<int>(m1 - m0), std::min<int64_t>(nr, nc - jr), kc,
+                       g.a + m0 * g.rs_a + pc * g.cs_a, g.rs_a, g.cs_a, bblock + jr * kc, nr,
+                       g.c + m0 * g.rs_c + jc + jr, g.rs_c, g.alpha, beta);
+        continue;
+      }
       for (int64_t ic = m0; ic < m1; ic += mcb) {
         const int64_t mc = std::min(mcb, m1 - ic);
-        pack_a(g, mr, ic, mc, pc, kc, abuf);
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-          const float* bp = direct_b ? g.b + pc * g.rs_b + (jc + jr) : bbuf + (jr / nr) * kc * nr;
-          const int64_t ldb = direct_b ? g.rs_b : nr;
-          for (int64_t ir = 0; ir < mc; ir += mr) {
-            const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-            kern.kernel(kc, abuf + (ir / mr) * kc * mr, bp, ldb, g.c + (ic + ir) * g.rs_c + jc + jr,
-                        g.rs_c, g.alpha, beta, m_eff, n_eff);
+        pack_a_panels(g.a, g.rs_a, g.cs_a, mr, ic, mc, pc, kc, abuf);
+        // The A micro-panel (mr x kc, the smaller one) stays in L1 while the
+        // B micro-panels stream past it from the L2-resident packed block.
+        for (int64_t ir = 0; ir < mc; ir += mr) {
+          const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+          const float* ap = abuf + (ir / mr) * kc * mr;
+          for (int64_t jr = 0; jr < nc; jr += nr) {
+            const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+            const float* bp = direct_b ? g.b + pc * g.rs_b + (jc + jr) : bblock + jr * kc;
+            const int64_t ldb = direct_b ? g.rs_b : nr;
+            kern.kernel(kc, ap, bp, ldb, g.c + (ic + ir) * g.rs_c + jc + jr, g.rs_c, g.alpha, beta,
+                        m_eff, n_eff);
           }
         }
       }
@@ -188,7 +170,8 @@ GemmArgs batch_item(const GemmArgs& g, const GemmBatch& b, int64_t t) {
 
 void sgemm_on_tier(IsaTier tier, const GemmArgs& g, const GemmBatch& batch, int max_threads) {
   if (g.m <= 0 || g.n <= 0 || batch.count <= 0) return;
-  const GemmKernelInfo& kern = kernel_for(tier);
+  // A pre-packed B is laid out for one tier's kernel: that tier runs it.
+  const GemmKernelInfo& kern = kernel_for(g.b_packed ? g.b_packed->tier : tier);
   int nt = useful_threads(g, max_threads);
   if (batch.count == 1) {
     gemm_threaded(kern, g, nt);
@@ -210,6 +193,8 @@ void sgemm_on_tier(IsaTier tier, const GemmArgs& g, const GemmBatch& batch, int 
 }
 
 const char* gemm_kernel_name(IsaTier tier) { return kernel_for(tier).name; }
+
+const GemmKernelInfo& gemm_kernel_info(IsaTier tier) { return kernel_for(tier); }
 
 void sgemm_batched(const GemmArgs& g, const GemmBatch& batch, int max_threads) {
   sgemm_on_tier(active_tier(), g, batch, max_threads);

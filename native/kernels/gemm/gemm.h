@@ -10,6 +10,8 @@
 
 namespace tensorfold {
 
+struct PackedB;  // B laid out for one tier's microkernel once (gemm_pack.h)
+
 struct GemmArgs {
   int64_t m = 0, n = 0, k = 0;
   const float* a = nullptr;  // A[i, p] = a[i * rs_a + p * cs_a]
@@ -20,6 +22,9 @@ struct GemmArgs {
   int64_t rs_c = 0;
   float alpha = 1.0f;
   float beta = 0.0f;         // 0: C is write-only (never read, NaN-safe)
+  // When set, B comes from here (k x n, packed by gemm_pack_b) and b, rs_b,
+  // cs_b are ignored; batched calls then share it (stride_b unused).
+  const PackedB* b_packed = nullptr;
 };
 
 // Batched form: operand b of batch item t starts at base + t * stride.

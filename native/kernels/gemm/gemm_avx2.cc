@@ -5,6 +5,10 @@
 #include "gemm_microkernel.h"
 
 namespace tensorfold {
+#include "gemm_small_m.inc"
+}  // namespace tensorfold
+
+namespace tensorfold {
 namespace {
 
 constexpr int kMr = 6;
@@ -79,7 +83,7 @@ void kernel(int64_t kc, const float* ap, const float* b, int64_t ldb, float* c, 
 }  // namespace
 
 const GemmKernelInfo& gemm_kernel_avx2() {
-  static const GemmKernelInfo info{"avx2-6x16", kMr, kNr, 120, 256, 3072, &kernel};
+  static const GemmKernelInfo info{"avx2-6x16", kMr, kNr, 120, 256, 1024, &kernel, &small_m_rows};
   return info;
 }
 

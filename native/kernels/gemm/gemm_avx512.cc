@@ -7,6 +7,10 @@
 #include "gemm_microkernel.h"
 
 namespace tensorfold {
+#include "gemm_small_m.inc"
+}  // namespace tensorfold
+
+namespace tensorfold {
 namespace {
 
 constexpr int kMr = 12;
@@ -26,7 +30,10 @@ inline void tile(int64_t kc, const float* ap, const float* b, int64_t ldb, float
   __m512 acc[kMr][2];
 #pragma GCC unroll 12
   for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  for (int i = 0; i < m_eff; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * rs_c), _MM_HINT_T0);
+  for (int i = 0; i < m_eff; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * rs_c), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * rs_c + 16), _MM_HINT_T0);
+  }
 
 #pragma GCC unroll 2
   for (int64_t p = 0; p < kc; ++p) {
@@ -80,7 +87,7 @@ void kernel(int64_t kc, const float* ap, const float* b, int64_t ldb, float* c, 
 }  // namespace
 
 const GemmKernelInfo& gemm_kernel_avx512() {
-  static const GemmKernelInfo info{"avx512-12x32", kMr, kNr, 240, 256, 3072, &kernel};
+  static const GemmKernelInfo info{"avx512-12x32", kMr, kNr, 240, 256, 1024, &kernel, &small_m_rows};
   return info;
 }
 

@@ -3,6 +3,10 @@
 #include "gemm_microkernel.h"
 
 namespace tensorfold {
+#include "gemm_small_m.inc"
+}  // namespace tensorfold
+
+namespace tensorfold {
 namespace {
 
 constexpr int kMr = 4;
@@ -30,7 +34,7 @@ void kernel(int64_t kc, const float* ap, const float* b, int64_t ldb, float* c, 
 }  // namespace
 
 const GemmKernelInfo& gemm_kernel_generic() {
-  static const GemmKernelInfo info{"generic-4x8", kMr, kNr, 128, 256, 2048, &kernel};
+  static const GemmKernelInfo info{"generic-4x8", kMr, kNr, 128, 256, 2048, &kernel, &small_m_rows};
   return info;
 }
 

@@ -13,11 +13,19 @@ using GemmMicrokernel = void (*)(int64_t kc, const float* ap, const float* b, in
                                  float* c, int64_t rs_c, float alpha, float beta, int m_eff,
                                  int n_eff);
 
+// C = alpha * A * B + beta * C for m <= kSmallM rows, B read in place with
+// unit column stride (beta == 0: C is not read). For memory-bound shapes.
+using GemmSmallM = void (*)(int m, int64_t n, int64_t k, const float* a, int64_t rs_a,
+                            int64_t cs_a, const float* b, int64_t rs_b, float* c, int64_t rs_c,
+                            float alpha, float beta);
+constexpr int kSmallM = 4;
+
 struct GemmKernelInfo {
   const char* name;
   int mr, nr;          // register tile
   int mc, kc, nc;      // cache blocking (mc multiple of mr, nc of nr)
   GemmMicrokernel kernel;
+  GemmSmallM small_m;
 };
 
 // One per tier, each defined in its own translation unit.

@@ -1,0 +1,93 @@
+#include "gemm_pack.h"
+
+#include <algorithm>
+
+#include "../../core/thread_pool.h"
+
+namespace tensorfold {
+
+void pack_a_panels(const float* a, int64_t rs_a, int64_t cs_a, int mr, int64_t i0, int64_t mc,
+                   int64_t p0, int64_t kc, float* out) {
+  for (int64_t ir = 0; ir < mc; ir += mr) {
+    int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+    float* panel = out + (ir / mr) * kc * mr;
+    const float* src = a + (i0 + ir) * rs_a + p0 * cs_a;
+    if (cs_a == 1) {
+      for (int i = 0; i < m_eff; ++i) {
+        const float* row = src + i * rs_a;
+        for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = row[p];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = 0; i < m_eff; ++i) panel[p * mr + i] = src[i * rs_a + p * cs_a];
+    }
+    if (m_eff < mr)
+      for (int64_t p = 0; p < kc; ++p)
+        for (int i = m_eff; i < mr; ++i) panel[p * mr + i] = 0.0f;
+  }
+}
+
+void pack_b_panels(const float* b, int64_t rs_b, int64_t cs_b, int nr, int64_t p0, int64_t kc,
+                   int64_t j0, int64_t nc, float* out) {
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+    float* panel = out + (jr / nr) * kc * nr;
+    const float* src = b + p0 * rs_b + (j0 + jr) * cs_b;
+    if (cs_b == 1) {
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* row = src + p * rs_b;
+        float* dst = panel + p * nr;
+        for (int j = 0; j < n_eff; ++j) dst[j] = row[j];
+        for (int j = n_eff; j < nr; ++j) dst[j] = 0.0f;
+      }
+    } else {
+      for (int j = 0; j < n_eff; ++j) {
+        const float* col = src + j * cs_b;
+        for (int64_t p = 0; p < kc; ++p) panel[p * nr + j] = col[p * rs_b];
+      }
+      if (n_eff < nr)
+        for (int64_t p = 0; p < kc; ++p)
+          for (int j = n_eff; j < nr; ++j) panel[p * nr + j] = 0.0f;
+    }
+  }
+}
+
+namespace {
+
+int64_t padded_width(const PackedB& p, int64_t jb) {
+  int64_t w = std::min<int64_t>(p.nc, p.n - jb);
+  return (w + p.nr - 1) / p.nr * p.nr;
+}
+
+}  // namespace
+
+const float* packed_b_block(const PackedB& p, int64_t jb, int64_t pc) {
+  return p.data.data() + jb * p.k + pc * padded_width(p, jb);
+}
+
+PackedB* gemm_pack_b(IsaTier tier, const float* b, int64_t rs_b, int64_t cs_b, int64_t k,
+                     int64_t n, int max_threads) {
+  const GemmKernelInfo& kern = gemm_kernel_info(tier);
+  auto* p = new PackedB();
+  p->tier = tier;
+  p->k = k;
+  p->n = n;
+  p->nr = kern.nr;
+  p->kc = kern.kc;
+  p->nc = kern.nc;
+  int64_t n_padded = (n + kern.nr - 1) / kern.nr * kern.nr;
+  p->data.assign(static_cast<size_t>(n_padded * k), 0.0f);
+  const int64_t blocks_n = (n + p->nc - 1) / p->nc, blocks_k = (k + p->kc - 1) / p->kc;
+  parallel_for(blocks_n * blocks_k, max_threads > 0 ? max_threads : pool_threads(),
+               [&](int64_t b0, int64_t b1) {
+                 for (int64_t t = b0; t < b1; ++t) {
+                   int64_t jb = (t / blocks_k) * p->nc, pc = (t % blocks_k) * p->kc;
+                   int64_t nc = std::min<int64_t>(p->nc, n - jb), kc = std::min<int64_t>(p->kc, k - pc);
+                   pack_b_panels(b, rs_b, cs_b, p->nr, pc, kc, jb, nc,
+                                 const_cast<float*>(packed_b_block(*p, jb, pc)));
+                 }
+               });
+  return p;
+}
+
+}  // namespace tensorfold
