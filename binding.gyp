@@ -15,22 +15,32 @@
       "type": "static_library",
       "sources": [
         "native/kernels/gemm/gemm_avx2.cc",
-        "native/kernels/probe/fma_peak_avx2.cc"
+        "native/kernels/nm/nm_avx2.cc",
+        "native/kernels/probe/fma_peak_avx2.cc",
+        "native/kernels/hash/hash_avx2.cc"
       ],
-      "cflags_cc": ["-mavx2", "-mfma", "-mf16c"]
+      "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mbmi2"]
     },
     {
       "target_name": "tensorfold_avx512",
       "type": "static_library",
       "sources": [
         "native/kernels/gemm/gemm_avx512.cc",
-        "native/kernels/probe/fma_peak_avx512.cc"
+        "native/kernels/nm/nm_avx512.cc",
+        "native/kernels/probe/fma_peak_avx512.cc",
+        "native/kernels/hash/hash_avx512.cc"
       ],
-      "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq"]
+      "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mbmi2", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq"]
+    },
+    {
+      "target_name": "tensorfold_avx512_vpopcnt",
+      "type": "static_library",
+      "sources": ["native/kernels/hash/hash_vpopcnt.cc"],
+      "cflags_cc": ["-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vpopcntdq"]
     },
     {
       "target_name": "tensorfold",
-      "dependencies": ["tensorfold_avx2", "tensorfold_avx512"],
+      "dependencies": ["tensorfold_avx2", "tensorfold_avx512", "tensorfold_avx512_vpopcnt"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "sources": [
         "native/core/cpu_features.cc",
@@ -41,9 +51,29 @@
         "native/kernels/gemm/gemm_generic.cc",
         "native/kernels/gemm/gemm_ref.cc",
         "native/kernels/probe/fma_peak_generic.cc",
+        "native/kernels/nm/nm.cc",
+        "native/kernels/nm/nm_format.cc",
+        "native/kernels/nm/nm_generic.cc",
+        "native/kernels/contract/nest.cc",
+        "native/kernels/contract/permute.cc",
+        "native/kernels/contract/multiply.cc",
+        "native/kernels/contract/reduce.cc",
+        "native/kernels/contract/reduce_ref.cc",
+        "native/kernels/hash/hash_generic.cc",
+        "native/kernels/hash/hash_dispatch.cc",
+        "native/kernels/hash/hash_codes.cc",
+        "native/kernels/hash/hash_linear.cc",
+        "native/kernels/hash/hash_hamming.cc",
+        "native/kernels/hash/hash_softmax.cc",
+        "native/kernels/hash/hash_scores.cc",
+        "native/kernels/hash/hash_ref.cc",
         "native/addon/args.cc",
         "native/addon/async_job.cc",
         "native/addon/gemm_binding.cc",
+        "native/addon/nm_binding.cc",
+        "native/addon/contract_binding.cc",
+        "native/addon/hash_binding.cc",
+        "native/addon/hash_measure.cc",
         "native/addon/measure_binding.cc",
         "native/addon/addon.cc"
       ],

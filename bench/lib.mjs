@@ -35,6 +35,10 @@ export async function alternate(peers, { rounds = 5, reps = 5, warmup = 1 } = {}
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < peers.length; i++) {
       const p = peers[(i + r) % peers.length];
+      // Idle between blocks: thread pools that spin after work (onnxruntime's
+      // by default, ours for about a millisecond) must not steal the next
+      // peer's cores.
+      await new Promise((resolve) => setTimeout(resolve, 20));
       const s = p.samples ? await p.samples(reps, r === 0 ? warmup : 0) : await timeBlock(p.run, { warmup: r === 0 ? warmup : 0, reps });
       samples[p.name].push(...s);
     }

@@ -6,7 +6,10 @@ import { createRequire } from 'node:module';
 import { writeResults } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
-const SUITES = { gemm: () => import('./suites/gemm.mjs') };
+const SUITES = {
+  gemm: () => import('./suites/gemm.mjs'),
+  nm: () => import('./suites/nm.mjs'),
+};
 
 const args = process.argv.slice(2);
 const opts = {};

@@ -38,6 +38,62 @@ export interface GemmCall {
   aOffset?: number;
   bOffset?: number;
   cOffset?: number;
+  /**
+   * Element strides of A's rows and columns, B's rows and columns and C's
+   * rows, for views transA/transB cannot describe (C's columns stay unit
+   * stride). Any of them given: the others default from transA/transB.
+   * Not with bPacked.
+   */
+  rsA?: number;
+  csA?: number;
+  rsB?: number;
+  csB?: number;
+  rsC?: number;
+  threads?: number;
+}
+
+/** A strided view for the contraction kernels: element i of the loop nest is data[offset + Σ i_d * strides[d]]. */
+export interface StridedView {
+  data: Float32Array;
+  offset?: number;
+  strides: readonly number[];
+}
+
+/** dst = src over the loop nest `shape` (a permuted or strided copy). */
+export interface PermuteCall {
+  shape: readonly number[];
+  src: StridedView;
+  dst: StridedView;
+  threads?: number;
+}
+
+/** dst = a * b elementwise; a stride of 0 broadcasts. */
+export interface MultiplyCall {
+  shape: readonly number[];
+  a: StridedView;
+  b: StridedView;
+  dst: StridedView;
+  threads?: number;
+}
+
+/**
+ * dst = Σ over the dims where dst's stride is 0 of Π ops, accumulated in
+ * float64; with one operand a reduce-sum.
+ */
+export interface SumProductCall {
+  shape: readonly number[];
+  ops: readonly StridedView[];
+  dst: StridedView;
+  threads?: number;
+}
+
+/** y [tokens, rows] = x [tokens, k] · Wᵀ (+ bias) for an N:M matrix made by nmCreate. */
+export interface NmMatmulCall {
+  w: unknown;
+  x: Float32Array;
+  tokens: number;
+  y: Float32Array;
+  bias?: Float32Array;
   threads?: number;
 }
 
@@ -72,6 +128,16 @@ export interface NativeBinding {
   gemmAsync(call: GemmCall): Promise<void>;
   packB(args: { b: Float32Array; k: number; n: number; transB?: boolean; threads?: number }): unknown;
   measure(spec: MeasureSpec, options?: MeasureOptions): Promise<NativeMeasurement>;
+  nmCreate(args: { rows: number; k: number; n: number; m: number; values: Float32Array; indices: Uint8Array }): unknown;
+  nmExport(w: unknown): { values: Float32Array; indices: Uint8Array; kernel: string };
+  nmMatmul(call: NmMatmulCall): void;
+  nmMatmulAsync(call: NmMatmulCall): Promise<void>;
+  permute(call: PermuteCall): void;
+  permuteAsync(call: PermuteCall): Promise<void>;
+  multiply(call: MultiplyCall): void;
+  multiplyAsync(call: MultiplyCall): Promise<void>;
+  sumProduct(call: SumProductCall): void;
+  sumProductAsync(call: SumProductCall): Promise<void>;
 }
 
 export const packageRoot = path.resolve(__dirname, '..');

@@ -8,3 +8,5 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get ins
 source scripts/native-sources.sh
 build_selftest build-leak ""
 TENSORFOLD_ISA=avx2 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite ./build-leak/gemm_selftest
+TENSORFOLD_ISA=avx2 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite ./build-leak/hash_selftest
+valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite ./build-leak/contract_selftest

@@ -1,6 +1,8 @@
-// Public surface of the einsum planner: parsing, path planning and the
-// float64 reference. The native executor builds on these.
+// Public surface of einsum: the native executor, parsing, path planning and
+// the float64 reference.
 
+export { einsum, einsumSync, clearEinsumCache } from './einsum';
+export type { EinsumOptions } from './einsum';
 export { parseEinsum, LETTERS } from './parse';
 export type { EinsumIndex, EinsumSpec } from './parse';
 export { interleavedToSubscripts, ELLIPSIS } from './interleaved';

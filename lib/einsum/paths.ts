@@ -142,11 +142,15 @@ function shapeOf(x: unknown, k: number, fn: string): readonly number[] {
   throw new TypeError(`${fn}: operand ${k} must be a shape (array of dimensions) or a tensor with a shape, got ${describe(x)}`);
 }
 
-function memoryLimitOf(value: unknown, shapes: readonly (readonly number[])[], spec: EinsumSpec, fn: string): number {
+/** options.memoryLimit in elements (Infinity when unlimited). */
+export function memoryLimitOf(value: unknown, shapes: readonly (readonly number[])[], spec: EinsumSpec, fn: string): number {
   if (value === undefined || value === Infinity) return Infinity;
   if (value === 'maxInput') {
-    const sizes = [...shapes, spec.outputShape].map((s) => s.reduce((a, b) => a * b, 1));
-    return Math.max(...sizes);
+    // Sized as the planner sizes intermediates: with broadcast index sizes
+    // (a size-1 dim counts at the size it stretches to), so the limit and
+    // the steps it bounds are measured alike.
+    const sizeOf = (idx: readonly number[]) => [...new Set(idx)].reduce((a, i) => a * spec.indices[i].size, 1);
+    return Math.max(...spec.inputs.map(sizeOf), sizeOf(spec.output));
   }
   if (typeof value === 'string') throw new RangeError(`${fn}: options.memoryLimit must be a number of elements or 'maxInput', got '${value}'`);
   return checkInt(value, `${fn}: options.memoryLimit`, 0);
@@ -196,7 +200,7 @@ export function contractPath(...args: unknown[]): PathInfo {
 }
 
 /** A cache key for the optimize option, or null for values that planning will reject. */
-function optimizeKey(o: unknown): string | null {
+export function optimizeKey(o: unknown): string | null {
   if (typeof o === 'string' || typeof o === 'boolean') return `${typeof o}:${o}`;
   const isStep = (s: unknown) => s === 'einsum_path' || (Array.isArray(s) && s.every((x) => typeof x === 'number'));
   if (Array.isArray(o) && o.every(isStep)) return JSON.stringify(o);

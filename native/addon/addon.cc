@@ -5,9 +5,13 @@
 #include "../core/cpu_features.h"
 #include "../core/thread_pool.h"
 #include "../kernels/gemm/gemm.h"
+#include "../kernels/hash/hash_attention.h"
 #include "args.h"
+#include "contract_binding.h"
 #include "gemm_binding.h"
+#include "hash_binding.h"
 #include "measure_binding.h"
+#include "nm_binding.h"
 
 namespace tensorfold {
 namespace addon {
@@ -26,6 +30,7 @@ Napi::Value info(const Napi::CallbackInfo& cb) {
   feats.Set("avx2", f.avx2 && f.os_avx);
   feats.Set("fma", f.fma && f.os_avx);
   feats.Set("f16c", f.f16c);
+  feats.Set("bmi2", f.bmi2);
   feats.Set("avx512f", f.avx512f && f.os_avx512);
   feats.Set("avx512bw", f.avx512bw && f.os_avx512);
   feats.Set("avx512vl", f.avx512vl && f.os_avx512);
@@ -42,6 +47,7 @@ Napi::Value info(const Napi::CallbackInfo& cb) {
   r.Set("threads", pool_threads());
   Napi::Object kernels = Napi::Object::New(env);
   kernels.Set("gemm", gemm_kernel_name(active_tier()));
+  kernels.Set("hashPopcount", hash_popcount_name(active_tier(), false));
   r.Set("kernels", kernels);
   r.Set("compiler", __VERSION__);
   return r;
@@ -82,6 +88,27 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::GemmAsync>("gemmAsync"),
                              InstanceMethod<&Addon::PackB>("packB"),
                              InstanceMethod<&Addon::Measure>("measure"),
+                             InstanceMethod<&Addon::HashCodes>("hashCodes"),
+                             InstanceMethod<&Addon::HashCodesAsync>("hashCodesAsync"),
+                             InstanceMethod<&Addon::HashLinear>("hashLinear"),
+                             InstanceMethod<&Addon::HashLinearAsync>("hashLinearAsync"),
+                             InstanceMethod<&Addon::HashHamming>("hashHamming"),
+                             InstanceMethod<&Addon::HashHammingAsync>("hashHammingAsync"),
+                             InstanceMethod<&Addon::HashState>("hashState"),
+                             InstanceMethod<&Addon::HashStateAsync>("hashStateAsync"),
+                             InstanceMethod<&Addon::HashDistances>("hashDistances"),
+                             InstanceMethod<&Addon::SoftmaxAttention>("softmaxAttention"),
+                             InstanceMethod<&Addon::SoftmaxAttentionAsync>("softmaxAttentionAsync"),
+                             InstanceMethod<&Addon::NmCreate>("nmCreate"),
+                             InstanceMethod<&Addon::NmExport>("nmExport"),
+                             InstanceMethod<&Addon::NmMatmul>("nmMatmul"),
+                             InstanceMethod<&Addon::NmMatmulAsync>("nmMatmulAsync"),
+                             InstanceMethod<&Addon::Permute>("permute"),
+                             InstanceMethod<&Addon::PermuteAsync>("permuteAsync"),
+                             InstanceMethod<&Addon::Multiply>("multiply"),
+                             InstanceMethod<&Addon::MultiplyAsync>("multiplyAsync"),
+                             InstanceMethod<&Addon::SumProduct>("sumProduct"),
+                             InstanceMethod<&Addon::SumProductAsync>("sumProductAsync"),
                          });
   }
 
@@ -94,6 +121,27 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value GemmAsync(const Napi::CallbackInfo& cb) { return gemm_async(cb); }
   Napi::Value PackB(const Napi::CallbackInfo& cb) { return pack_b_matrix(cb); }
   Napi::Value Measure(const Napi::CallbackInfo& cb) { return measure_kernel(cb); }
+  Napi::Value HashCodes(const Napi::CallbackInfo& cb) { return hash_codes_sync(cb); }
+  Napi::Value HashCodesAsync(const Napi::CallbackInfo& cb) { return hash_codes_async(cb); }
+  Napi::Value HashLinear(const Napi::CallbackInfo& cb) { return hash_linear_sync(cb); }
+  Napi::Value HashLinearAsync(const Napi::CallbackInfo& cb) { return hash_linear_async(cb); }
+  Napi::Value HashHamming(const Napi::CallbackInfo& cb) { return hash_hamming_sync(cb); }
+  Napi::Value HashHammingAsync(const Napi::CallbackInfo& cb) { return hash_hamming_async(cb); }
+  Napi::Value HashState(const Napi::CallbackInfo& cb) { return hash_state_sync(cb); }
+  Napi::Value HashStateAsync(const Napi::CallbackInfo& cb) { return hash_state_async(cb); }
+  Napi::Value HashDistances(const Napi::CallbackInfo& cb) { return hash_distances(cb); }
+  Napi::Value SoftmaxAttention(const Napi::CallbackInfo& cb) { return softmax_attention_sync(cb); }
+  Napi::Value SoftmaxAttentionAsync(const Napi::CallbackInfo& cb) { return softmax_attention_async(cb); }
+  Napi::Value NmCreate(const Napi::CallbackInfo& cb) { return nm_create(cb); }
+  Napi::Value NmExport(const Napi::CallbackInfo& cb) { return nm_export(cb); }
+  Napi::Value NmMatmul(const Napi::CallbackInfo& cb) { return nm_matmul_sync(cb); }
+  Napi::Value NmMatmulAsync(const Napi::CallbackInfo& cb) { return nm_matmul_async(cb); }
+  Napi::Value Permute(const Napi::CallbackInfo& cb) { return permute_sync(cb); }
+  Napi::Value PermuteAsync(const Napi::CallbackInfo& cb) { return permute_async(cb); }
+  Napi::Value Multiply(const Napi::CallbackInfo& cb) { return multiply_sync(cb); }
+  Napi::Value MultiplyAsync(const Napi::CallbackInfo& cb) { return multiply_async(cb); }
+  Napi::Value SumProduct(const Napi::CallbackInfo& cb) { return sum_product_sync(cb); }
+  Napi::Value SumProductAsync(const Napi::CallbackInfo& cb) { return sum_product_async(cb); }
 };
 
 }  // namespace

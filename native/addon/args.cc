@@ -42,6 +42,10 @@ static int64_t to_int(const Napi::Env& env, const Napi::Value& v, const std::str
   return static_cast<int64_t>(d);
 }
 
+int64_t int_value(const Napi::Env& env, const Napi::Value& v, const std::string& name, int64_t min, int64_t max) {
+  return to_int(env, v, name, min, max);
+}
+
 int64_t int_prop(const Napi::Object& o, const char* key, const std::string& where, int64_t min,
                  int64_t max) {
   return to_int(o.Env(), o.Get(key), where + ": " + key, min, max);

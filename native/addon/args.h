@@ -18,6 +18,9 @@ struct F32Span {
 // Reads the options object passed as argument `index`.
 Napi::Object object_arg(const Napi::CallbackInfo& info, size_t index, const std::string& where);
 
+// An integer in [min, max]; `name` says which value in the error.
+int64_t int_value(const Napi::Env& env, const Napi::Value& v, const std::string& name, int64_t min, int64_t max);
+
 // Property readers; a missing property takes the default where one is given.
 F32Span f32_prop(const Napi::Object& o, const char* key, const std::string& where);
 int64_t int_prop(const Napi::Object& o, const char* key, const std::string& where, int64_t min,

@@ -1,6 +1,9 @@
 #include "gemm_binding.h"
 
+#include <algorithm>
+#include <iterator>
 #include <string>
+#include <utility>
 
 #include "../kernels/gemm/gemm.h"
 #include "../kernels/gemm/gemm_pack.h"
@@ -41,6 +44,64 @@ int64_t extent(const Napi::Env& env, int64_t count, int64_t stride, int64_t rows
   return static_cast<int64_t>(e);
 }
 
+// Largest offset of a strided batch of rows x cols, in 128 bits.
+int64_t strided_extent(const Napi::Env& env, int64_t count, int64_t stride, int64_t rows, int64_t rs,
+                       int64_t cols, int64_t cs, const std::string& what) {
+  __int128 e = static_cast<__int128>(count - 1) * stride + static_cast<__int128>(rows - 1) * rs +
+               static_cast<__int128>(cols - 1) * cs;
+  if (e >= (static_cast<__int128>(1) << 62)) throw_range(env, what + " is too large");
+  return static_cast<int64_t>(e);
+}
+
+// C's batch items, rows and (unit-stride) columns must never share an
+// element: sorted by stride, each dim must step past the reach of the
+// smaller ones.
+void check_c_layout(const Napi::Env& env, const GemmCall& call, const std::string& w) {
+  std::pair<int64_t, int64_t> dims[3] = {{1, call.g.n}, {call.g.rs_c, call.g.m}, {call.batch.stride_c, call.batch.count}};
+  std::sort(std::begin(dims), std::end(dims));
+  __int128 inner = 0;
+  for (auto& [stride, size] : dims) {
+    if (size <= 1) continue;
+    if (stride <= inner)
+      throw_range(env, w + ": rsC " + std::to_string(call.g.rs_c) + " and strideC " +
+                           std::to_string(call.batch.stride_c) + " would make outputs overlap (n = " +
+                           std::to_string(call.g.n) + ", m = " + std::to_string(call.g.m) + ", batch = " +
+                           std::to_string(call.batch.count) + ")");
+    inner += static_cast<__int128>(size - 1) * stride;
+  }
+}
+
+// The strided form: rsA/csA/rsB/csB/rsC override the layouts transA/transB
+// imply (C keeps unit column stride); batch strides default as before.
+void parse_strided(const Napi::Env& env, const Napi::Object& o, const std::string& w, GemmCall& call,
+                   const F32Span& a, const F32Span& b, const F32Span& c, int64_t a_off, int64_t b_off,
+                   int64_t c_off, bool ta, bool tb) {
+  GemmArgs& g = call.g;
+  GemmBatch& bt = call.batch;
+  g.rs_a = int_prop(o, "rsA", w, 0, kMaxDim, ta ? 1 : g.k);
+  g.cs_a = int_prop(o, "csA", w, 0, kMaxDim, ta ? g.m : 1);
+  g.rs_b = int_prop(o, "rsB", w, 0, kMaxDim, tb ? 1 : g.n);
+  g.cs_b = int_prop(o, "csB", w, 0, kMaxDim, tb ? g.k : 1);
+  g.rs_c = int_prop(o, "rsC", w, 0, kMaxDim, g.n);
+  int64_t ext_c = 0;
+  if (bt.count > 0 && g.m > 0 && g.n > 0) {
+    check_c_layout(env, call, w);
+    ext_c = strided_extent(env, bt.count, bt.stride_c, g.m, g.rs_c, g.n, 1, w + ": c");
+    check_extent(env, c, c_off, ext_c, w + ": c");
+  }
+  if (bt.count > 0 && g.m > 0 && g.n > 0 && g.k > 0) {
+    int64_t ext_a = strided_extent(env, bt.count, bt.stride_a, g.m, g.rs_a, g.k, g.cs_a, w + ": a");
+    int64_t ext_b = strided_extent(env, bt.count, bt.stride_b, g.k, g.rs_b, g.n, g.cs_b, w + ": b");
+    check_extent(env, a, a_off, ext_a, w + ": a");
+    check_extent(env, b, b_off, ext_b, w + ": b");
+    check_disjoint(env, c.data + c_off, ext_c + 1, a.data + a_off, ext_a + 1, w + ": c overlaps a");
+    check_disjoint(env, c.data + c_off, ext_c + 1, b.data + b_off, ext_b + 1, w + ": c overlaps b");
+  }
+  g.a = a.data + a_off;
+  g.b = b.data + b_off;
+  g.c = c.data + c_off;
+}
+
 GemmCall parse(const Napi::CallbackInfo& info, const char* where) {
   Napi::Env env = info.Env();
   Napi::Object o = object_arg(info, 0, where);
@@ -75,6 +136,14 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* where) {
   int64_t c_off = int_prop(o, "cOffset", where, 0, kMaxDim, 0);
 
   const std::string w = where;
+  // Explicit element strides (rsA, csA, rsB, csB, rsC) describe views that
+  // transA/transB cannot, e.g. an operand whose rows interleave with its
+  // batch; they are checked on their own path below.
+  if (o.Has("rsA") || o.Has("csA") || o.Has("rsB") || o.Has("csB") || o.Has("rsC")) {
+    if (packed) throw_type(env, w + ": rsA, csA, rsB, csB and rsC cannot be combined with bPacked");
+    parse_strided(env, o, w, call, a, b, c, a_off, b_off, c_off, ta, tb);
+    return call;
+  }
   if (bt.count > 1 && g.m * g.n > 0 && bt.stride_c < g.m * g.n)
     throw_range(env, w + ": strideC " + std::to_string(bt.stride_c) +
                          " would make batch outputs overlap (needs >= m*n = " +

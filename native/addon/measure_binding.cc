@@ -15,6 +15,7 @@
 #include "../kernels/probe/fma_peak.h"
 #include "args.h"
 #include "async_job.h"
+#include "hash_measure.h"
 
 namespace tensorfold {
 namespace addon {
@@ -126,8 +127,14 @@ Napi::Value measure_kernel(const Napi::CallbackInfo& info) {
       bench = gemm_bench(spec, where + "(gemm)");
     else if (kernel == "fma-peak")
       bench = fma_peak_bench(spec, where + "(fma-peak)");
-    else
-      throw_range(env, where + ": unknown kernel '" + kernel + "' (known: gemm, fma-peak)");
+    else if (is_hash_bench(kernel)) {
+      HashBench hb = hash_bench(kernel, spec, where + "(" + kernel + ")");
+      bench = std::make_shared<Bench>();
+      bench->run = hb.run;
+      bench->flops = hb.ops;
+    } else
+      throw_range(env, where + ": unknown kernel '" + kernel +
+                           "' (known: gemm, fma-peak, hamming-scores, qk-scores, hash-linear)");
   });
   MeasureOptions mo = parse_options(opts, where);
   auto stats = std::make_shared<MeasureStats>();

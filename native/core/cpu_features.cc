@@ -60,6 +60,7 @@ CpuFeatures detect() {
   if (max_leaf >= 7) {
     cpuid(7, 0, r);
     f.avx2 = r[1] & (1u << 5);
+    f.bmi2 = r[1] & (1u << 8);
     f.avx512f = r[1] & (1u << 16);
     f.avx512dq = r[1] & (1u << 17);
     f.avx512bw = r[1] & (1u << 30);
@@ -94,10 +95,11 @@ const CpuFeatures& cpu_features() {
 
 IsaTier max_supported_tier() {
   const CpuFeatures& f = cpu_features();
+  // BMI2 (pdep, for unpacking sparse metadata) ships with every AVX2 CPU.
   if (f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
-      f.avx2 && f.fma)
+      f.avx2 && f.fma && f.bmi2)
     return IsaTier::kAvx512;
-  if (f.os_avx && f.avx && f.avx2 && f.fma) return IsaTier::kAvx2;
+  if (f.os_avx && f.avx && f.avx2 && f.fma && f.bmi2) return IsaTier::kAvx2;
   return IsaTier::kGeneric;
 }
 

@@ -11,7 +11,7 @@ enum class IsaTier : int { kGeneric = 0, kAvx2 = 1, kAvx512 = 2 };
 struct CpuFeatures {
   std::string vendor;
   std::string brand;
-  bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false;
+  bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false, bmi2 = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
   bool avx512_vpopcntdq = false, avx512_bf16 = false, avx512_vnni = false;
   bool os_avx = false;     // OS saves YMM state (XCR0 bits 1,2)

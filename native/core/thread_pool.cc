@@ -24,15 +24,14 @@ class Pool {
   Pool() : wanted_(std::max(1, cpu_features().logical_cores)) {}
   ~Pool() { stop_workers(); }
 
-  int threads() {
-    std::lock_guard<std::mutex> lock(region_mutex_);
-    return wanted_;
-  }
+  // Lock-free, so that code running inside a region (a GEMM called per block
+  // of a parallel loop) can ask without waiting on the region's own lock.
+  int threads() { return wanted_.load(std::memory_order_relaxed); }
 
   void set_threads(int n) {
     n = std::max(1, std::min(n, kMaxThreads));
     std::lock_guard<std::mutex> lock(region_mutex_);
-    wanted_ = n;  // workers are (re)started lazily by the next region
+    wanted_.store(n, std::memory_order_relaxed);  // workers are (re)started lazily by the next region
   }
 
   void run(int nthreads, const std::function<void(int, int)>& body) {
@@ -41,14 +40,15 @@ class Pool {
       return;
     }
     std::lock_guard<std::mutex> lock(region_mutex_);
-    int nt = std::min(nthreads, wanted_);
+    const int wanted = wanted_.load(std::memory_order_relaxed);
+    int nt = std::min(nthreads, wanted);
     if (nt <= 1) {
       run_inline(body);
       return;
     }
-    if (static_cast<int>(workers_.size()) != wanted_ - 1) {
+    if (static_cast<int>(workers_.size()) != wanted - 1) {
       stop_workers();
-      start_workers(wanted_ - 1);
+      start_workers(wanted - 1);
     }
     body_ = &body;
     active_ = nt;
@@ -118,7 +118,7 @@ class Pool {
   }
 
   std::mutex region_mutex_;  // one region at a time
-  int wanted_;
+  std::atomic<int> wanted_;
   std::vector<std::thread> workers_;
   std::mutex wake_mutex_;
   std::condition_variable wake_cv_;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clearPathCache, contractPath, OptimizeOption } from '../../lib/einsum/paths';
+import { parseEinsum } from '../../lib/einsum/parse';
 import { einsumReference } from '../../lib/einsum/reference';
 import { allPairwisePaths, expressionArb, intData, isValidPath, runPath } from './helpers';
 
@@ -65,9 +66,10 @@ describe('contractPath on random expressions', () => {
   it("with memoryLimit 'maxInput' no intermediate outgrows the largest operand or output", () => {
     fc.assert(
       fc.property(expressionArb(3, 7), ({ subscripts, shapes }) => {
-        // The single naive step produces the output, so its size is the output's.
-        const outputSize = contractPath(subscripts, ...shapes, { optimize: false }).steps[0].size;
-        const limit = Math.max(outputSize, ...shapes.map((s) => s.reduce((a, b) => a * b, 1)));
+        // Sizes as the planner counts them: index sizes after broadcasting.
+        const spec = parseEinsum(subscripts, shapes);
+        const sizeOf = (idx: readonly number[]) => [...new Set(idx)].reduce((a, i) => a * spec.indices[i].size, 1);
+        const limit = Math.max(sizeOf(spec.output), ...spec.inputs.map(sizeOf));
         for (const optimize of ['optimal', 'dp', 'greedy', 'branch-2', 'branch-all'] as const) {
           const info = contractPath(subscripts, ...shapes, { optimize, memoryLimit: 'maxInput' });
           expect(isValidPath(info.path, shapes.length)).toBe(true);

@@ -1,0 +1,129 @@
+// Runs a program on real arrays: each instruction becomes one call into the
+// addon. The sync form calls straight through; the async form awaits each
+// call in turn, so the event loop runs between steps and the arrays stay
+// referenced (by the call objects) until the last step settles.
+
+import { native, type GemmCall, type MultiplyCall, type NativeBinding, type PermuteCall, type StridedView, type SumProductCall } from '../native';
+import { Instr, MatrixArg, Program, StridedArg } from './program';
+import { BufferRef } from './view';
+
+interface Arrays {
+  readonly inputs: readonly Float32Array[];
+  readonly arena: Float32Array;
+  readonly output: Float32Array;
+}
+
+type Call =
+  | { readonly kind: 'permute'; readonly args: PermuteCall }
+  | { readonly kind: 'multiply'; readonly args: MultiplyCall }
+  | { readonly kind: 'sumProduct'; readonly args: SumProductCall }
+  | { readonly kind: 'gemm'; readonly args: GemmCall };
+
+function resolve(buf: BufferRef, arrays: Arrays): Float32Array {
+  return buf.kind === 'input' ? arrays.inputs[buf.index] : buf.kind === 'arena' ? arrays.arena : arrays.output;
+}
+
+function view(a: StridedArg, arrays: Arrays): StridedView {
+  return { data: resolve(a.buf, arrays), offset: a.offset, strides: a.strides };
+}
+
+function gemmCall(ins: Extract<Instr, { op: 'gemm' }>, arrays: Arrays, threads: number): GemmCall {
+  const mat = (x: MatrixArg) => resolve(x.buf, arrays);
+  return {
+    a: mat(ins.a),
+    b: mat(ins.b),
+    c: mat(ins.c),
+    m: ins.m,
+    n: ins.n,
+    k: ins.k,
+    batch: ins.batch,
+    aOffset: ins.a.offset,
+    bOffset: ins.b.offset,
+    cOffset: ins.c.offset,
+    strideA: ins.a.bs,
+    strideB: ins.b.bs,
+    strideC: ins.c.bs,
+    rsA: ins.a.rs,
+    csA: ins.a.cs,
+    rsB: ins.b.rs,
+    csB: ins.b.cs,
+    rsC: ins.c.rs,
+    threads,
+  };
+}
+
+function toCall(ins: Instr, arrays: Arrays, threads: number): Call {
+  switch (ins.op) {
+    case 'permute':
+      return { kind: 'permute', args: { shape: ins.shape, src: view(ins.src, arrays), dst: view(ins.dst, arrays), threads } };
+    case 'multiply':
+      return { kind: 'multiply', args: { shape: ins.shape, a: view(ins.a, arrays), b: view(ins.b, arrays), dst: view(ins.dst, arrays), threads } };
+    case 'sumProduct':
+      return { kind: 'sumProduct', args: { shape: ins.shape, ops: ins.ops.map((o) => view(o, arrays)), dst: view(ins.dst, arrays), threads } };
+    default:
+      return { kind: 'gemm', args: gemmCall(ins, arrays, threads) };
+  }
+}
+
+function runSyncCall(nat: NativeBinding, c: Call): void {
+  switch (c.kind) {
+    case 'permute':
+      return nat.permute(c.args);
+    case 'multiply':
+      return nat.multiply(c.args);
+    case 'sumProduct':
+      return nat.sumProduct(c.args);
+    default:
+      return nat.gemm(c.args);
+  }
+}
+
+function runAsyncCall(nat: NativeBinding, c: Call): Promise<void> {
+  switch (c.kind) {
+    case 'permute':
+      return nat.permuteAsync(c.args);
+    case 'multiply':
+      return nat.multiplyAsync(c.args);
+    case 'sumProduct':
+      return nat.sumProductAsync(c.args);
+    default:
+      return nat.gemmAsync(c.args);
+  }
+}
+
+/** Sync calls cannot overlap, so they share one arena; kept only while modest. */
+const SHARED_ARENA_MAX = 1 << 24;
+let shared: Float32Array | undefined;
+
+function allocate(elements: number, what: string, reuse: boolean): Float32Array {
+  if (reuse && shared && shared.length >= elements) return shared;
+  let arr: Float32Array;
+  try {
+    arr = new Float32Array(elements);
+  } catch {
+    throw new RangeError(`${what}: cannot allocate ${elements} float32 elements; a smaller options.memoryLimit lowers the intermediates' size`);
+  }
+  if (reuse && elements <= SHARED_ARENA_MAX) shared = arr;
+  return arr;
+}
+
+/** Runs `p` on the calling thread; returns the output data. */
+export function runSync(p: Program, inputs: readonly Float32Array[], threads: number, fn: string): Float32Array {
+  const output = allocate(p.outputSize, `${fn}: output`, false);
+  if (p.instrs.length === 0) return output;
+  const arrays: Arrays = { inputs, arena: allocate(p.arenaSize, `${fn}: intermediates`, true), output };
+  const nat = native();
+  for (const ins of p.instrs) runSyncCall(nat, toCall(ins, arrays, threads));
+  return output;
+}
+
+/** Runs `p` on the compute pool, one step at a time, without blocking the event loop. */
+export async function runAsync(p: Program, inputs: readonly Float32Array[], threads: number, fn: string): Promise<Float32Array> {
+  const output = allocate(p.outputSize, `${fn}: output`, false);
+  if (p.instrs.length === 0) return output;
+  // Each call in flight owns its arena: concurrent einsums must not share one.
+  const arrays: Arrays = { inputs, arena: allocate(p.arenaSize, `${fn}: intermediates`, false), output };
+  const nat = native();
+  for (const ins of p.instrs) await runAsyncCall(nat, toCall(ins, arrays, threads));
+  return output;
+}

@@ -1,0 +1,245 @@
+// One step over two operands. Indices only one side has and the result
+// drops are summed out of that side first. Then, with nothing summed, the
+// step is an elementwise (Hadamard, batch or outer) product; when one side
+// keeps no free index it is a batched dot or matrix-vector product, a sum of
+// products; otherwise it is a batched GEMM (TTGT: transpose, GEMM,
+// transpose), with as few transposes as strides allow.
+
+import { Consumer, bestLayout, consumerOrder } from './layout';
+import { ProgramBuilder } from './program';
+import { View, countOf, fusedStride, memoryOrder, preferredOrder, strideOf } from './view';
+
+/** The indices of a GEMM step by role: C[batch, m, n] = Σ_k A[batch, m, k] B[batch, k, n]. */
+interface Groups {
+  readonly batch: readonly number[];
+  readonly m: readonly number[];
+  readonly n: readonly number[];
+  readonly k: readonly number[];
+}
+
+type GroupName = keyof Groups;
+
+/** Sums out of `v` the indices neither `other` nor the result has. */
+function sumPrivate(b: ProgramBuilder, v: View, other: View, result: ReadonlySet<number>): View {
+  const keep = v.ids.filter((id) => other.ids.includes(id) || result.has(id));
+  if (keep.length === v.ids.length) return v;
+  const t = b.fresh(preferredOrder(keep, [v], b.sizes));
+  b.sumProduct([v], t);
+  b.release(v);
+  return t;
+}
+
+/** A new intermediate for `ids` from `sources`, in the order its consumer reads best. */
+export function freshFor(b: ProgramBuilder, ids: readonly number[], sources: readonly View[], next: Consumer | null): View {
+  const preferred = preferredOrder(ids, sources, b.sizes);
+  return b.fresh(bestLayout([preferred, consumerOrder(ids, preferred, next)], next, b.sizes));
+}
+
+/**
+ * Contracts `x` and `y` into the indices `result`. `dst`, for the last
+ * step, is the output; the returned view is dst when the step wrote there.
+ * `next` says how a later step reads the result.
+ */
+export function contractPair(b: ProgramBuilder, x: View, y: View, result: readonly number[], dst: View | null, next: Consumer | null): View {
+  const keep = new Set(result);
+  const a = sumPrivate(b, x, y, keep);
+  const c = sumPrivate(b, y, a, keep);
+  const inA = new Set(a.ids), inC = new Set(c.ids);
+  const groups: Groups = {
+    batch: a.ids.filter((id) => inC.has(id) && keep.has(id)),
+    m: a.ids.filter((id) => !inC.has(id)),
+    n: c.ids.filter((id) => !inA.has(id)),
+    k: a.ids.filter((id) => inC.has(id) && !keep.has(id)),
+  };
+  if (groups.k.length === 0 || groups.m.length === 0 || groups.n.length === 0) {
+    const target = dst ?? freshFor(b, result, [a, c], next);
+    if (groups.k.length === 0) b.multiply(a, c, target);
+    else b.sumProduct([a, c], target);
+    b.release(a);
+    b.release(c);
+    return target;
+  }
+  return gemmStep(b, a, c, groups, dst, next);
+}
+
+interface Choice {
+  copyA: boolean;
+  copyB: boolean;
+  copyC: boolean;
+  orders: Record<GroupName, number[]>;
+  /** Leading batch indices run as separate GEMM calls (their strides do not chain). */
+  outer: number[];
+  cost: number;
+}
+
+type Who = 'A' | 'B' | 'C';
+
+/** Which views hold each group. */
+const USERS: Record<GroupName, readonly Who[]> = { batch: ['A', 'B', 'C'], m: ['A', 'C'], n: ['B', 'C'], k: ['A', 'B'] };
+
+/**
+ * A copy avoided is worth this many extra GEMM calls' overhead, in elements
+ * copied; past MAX_CALLS a copy is made anyway.
+ */
+const CALL_COST = 16384;
+const MAX_CALLS = 256;
+
+/** True when every view walks `order` as one strided dimension in that order. */
+function allFuse(views: readonly View[], order: readonly number[], sizes: readonly number[]): boolean {
+  return views.every((v) => {
+    const own = memoryOrder(v, order);
+    return own.join() === order.join() && fusedStride(v, own, sizes) !== null;
+  });
+}
+
+/**
+ * When the batch indices do not chain in every kept view (heads interleaved
+ * with sequence positions, say), the longest trailing run that does becomes
+ * the GEMM's batch and the rest are looped over, one call each: fewest calls.
+ */
+function splitBatch(batch: readonly number[], views: readonly View[], sizes: readonly number[]): { outer: number[]; inner: number[] } | null {
+  let best: { outer: number[]; inner: number[] } | null = null;
+  for (const base of views) {
+    const order = memoryOrder(base, batch);
+    for (let cut = 1; cut <= order.length; cut++) {
+      const inner = order.slice(cut);
+      if (!allFuse(views, inner, sizes)) continue;
+      const outer = order.slice(0, cut);
+      if (!best || countOf(outer, sizes) < countOf(best.outer, sizes)) best = { outer, inner };
+      break;
+    }
+  }
+  return best;
+}
+
+/**
+ * One index order per group that every view kept in place walks as a single
+ * strided dimension, or null when they disagree; the batch group may instead
+ * be split into looped and fused parts. A group no kept view holds follows
+ * the memory order of a view that will be copied, so the copy reads its
+ * source in order.
+ */
+function commonOrders(
+  groups: Groups,
+  kept: Record<Who, View | null>,
+  all: Record<Who, View | null>,
+  sizes: readonly number[],
+): { orders: Record<GroupName, number[]>; outer: number[] } | null {
+  const orders = {} as Record<GroupName, number[]>;
+  let outer: number[] = [];
+  for (const name of ['batch', 'm', 'n', 'k'] as const) {
+    const views = USERS[name].map((who) => kept[who]).filter((v): v is View => v !== null);
+    const source = USERS[name].map((who) => all[who]).find((v) => v !== null);
+    const first = views.length > 0 ? memoryOrder(views[0], groups[name]) : source ? memoryOrder(source, groups[name]) : [...groups[name]];
+    if (allFuse(views, first, sizes)) {
+      orders[name] = first;
+      continue;
+    }
+    if (name !== 'batch') return null;
+    const split = splitBatch(groups.batch, views, sizes);
+    if (!split) return null;
+    outer = split.outer;
+    orders.batch = [...split.outer, ...split.inner];
+  }
+  return { orders, outer };
+}
+
+/**
+ * Picks which of A, B and (for the last step) the output to copy so that
+ * each group is one strided dimension everywhere, or that looping over some
+ * batch indices makes it so: the cheapest choice, counting elements copied
+ * and calls made. Copying everything always works.
+ */
+function choose(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View | null): Choice {
+  const sizes = b.sizes;
+  const all = { A: a, B: c, C: dst };
+  let best: Choice | null = null;
+  for (const copyA of [false, true])
+    for (const copyB of [false, true])
+      for (const copyC of dst ? [false, true] : [true]) {
+        const kept = { A: copyA ? null : a, B: copyB ? null : c, C: copyC ? null : dst };
+        const found = commonOrders(groups, kept, all, sizes);
+        if (!found) continue;
+        if (!copyC && dst) {
+          // The output's unit-stride index must be a GEMM column index.
+          const inner = dst.ids[dst.strides.indexOf(1)];
+          if (!groups.m.includes(inner) && !groups.n.includes(inner)) continue;
+        }
+        const calls = countOf(found.outer, sizes);
+        if (calls > MAX_CALLS) continue;
+        const copied = (copyA ? countOf(a.ids, sizes) : 0) + (copyB ? countOf(c.ids, sizes) : 0) + (dst && copyC ? countOf(dst.ids, sizes) : 0);
+        const cost = copied + (calls - 1) * CALL_COST;
+        if (!best || cost < best.cost) best = { copyA, copyB, copyC, orders: found.orders, outer: found.outer, cost };
+      }
+  // Unreachable: with everything copied no constraint is left.
+  if (!best) throw new Error('einsum: no GEMM layout found');
+  return best;
+}
+
+function gemmStep(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View | null, next: Consumer | null): View {
+  const sizes = b.sizes;
+  const ch = choose(b, a, c, groups, dst);
+  const o = ch.orders;
+  // C's columns must be unit stride: in the output that decides which of m
+  // and n are the rows. A new intermediate may take either as rows, and put
+  // the batch first or between rows and columns: whatever its consumer
+  // reads without a copy.
+  const out = !ch.copyC && dst ? dst : null;
+  let layout: number[] | null = null;
+  let swap: boolean;
+  if (out) {
+    swap = o.m.includes(out.ids[out.strides.indexOf(1)]);
+  } else {
+    // On a tie the larger group takes the columns: the microkernels are
+    // wider than tall, so a narrow C wastes most of each register tile.
+    const pairs = b.count(o.n) >= b.count(o.m) ? [[o.m, o.n], [o.n, o.m]] : [[o.n, o.m], [o.m, o.n]];
+    const candidates: number[][] = [];
+    for (const [r, s] of pairs) {
+      candidates.push([...o.batch, ...r, ...s]);
+      if (o.batch.length > 0) candidates.push([...r, ...o.batch, ...s]);
+    }
+    layout = bestLayout(candidates, next, sizes);
+    swap = layout[layout.length - 1] !== o.n[o.n.length - 1];
+  }
+  const rows = swap ? o.n : o.m;
+  const cols = swap ? o.m : o.n;
+  let left = swap ? c : a;
+  let right = swap ? a : c;
+  const copyLeft = swap ? ch.copyB : ch.copyA;
+  const copyRight = swap ? ch.copyA : ch.copyB;
+  if (copyLeft) {
+    const t = b.fresh([...o.batch, ...rows, ...o.k]);
+    b.permute(left, t);
+    b.release(left);
+    left = t;
+  }
+  if (copyRight) {
+    const t = b.fresh([...o.batch, ...o.k, ...cols]);
+    b.permute(right, t);
+    b.release(right);
+    right = t;
+  }
+  const target = out ?? b.fresh(layout as number[]);
+  const fused = (v: View, order: readonly number[]) => fusedStride(v, order, sizes) as number;
+  const inner = o.batch.filter((id) => !ch.outer.includes(id));
+  const m = b.count(rows), n = b.count(cols), k = b.count(o.k), batch = b.count(inner);
+  const a0 = { bs: fused(left, inner), rs: fused(left, rows), cs: fused(left, o.k) };
+  const b0 = { bs: fused(right, inner), rs: fused(right, o.k), cs: fused(right, cols) };
+  const c0 = { bs: fused(target, inner), rs: fused(target, rows), cs: 1 };
+  // One call per position of the looped batch indices.
+  const shape = ch.outer.map((id) => sizes[id]);
+  const idx = shape.map(() => 0);
+  for (let t = 0, calls = b.count(ch.outer); t < calls; t++) {
+    let oa = left.offset, ob = right.offset, oc = target.offset;
+    ch.outer.forEach((id, d) => {
+      oa += idx[d] * strideOf(left, id);
+      ob += idx[d] * strideOf(right, id);
+      oc += idx[d] * strideOf(target, id);
+    });
+    b.gemm(m, n, k, batch, { buf: left.buf, offset: oa, ...a0 }, { buf: right.buf, offset: ob, ...b0 }, { buf: target.buf, offset: oc, ...c0 });
+    for (let d = shape.length - 1; d >= 0 && ++idx[d] === shape[d]; d--) idx[d] = 0;
+  }
+  b.release(left);
+  b.release(right);
+  return target;
+}

@@ -1,0 +1,147 @@
+// Wisdom, as FFTW calls it: measurements of this host kept between runs, so a
+// second plan of the same model reuses them instead of measuring again.
+// Stored as versioned JSON, validated on load; a corrupt file or one from
+// another host is ignored with a warning, never an error.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from './atomic';
+import { hostFingerprint, sameHost, type HostFingerprint } from './fingerprint';
+
+export const WISDOM_FORMAT = 'tensorfold-wisdom';
+export const WISDOM_VERSION = 1;
+
+const measurementSchema = z.object({
+  medianMs: z.number().nonnegative(),
+  minMs: z.number().nonnegative(),
+  maxMs: z.number().nonnegative(),
+  reps: z.number().int().positive(),
+  measuredAt: z.string(),
+});
+
+const wisdomSchema = z.object({
+  format: z.literal(WISDOM_FORMAT),
+  version: z.literal(WISDOM_VERSION),
+  host: z.object({ cpu: z.string(), tier: z.string(), threads: z.number().int().positive(), version: z.string() }),
+  entries: z.record(z.string(), measurementSchema),
+});
+
+export type WisdomMeasurement = z.infer<typeof measurementSchema>;
+export type WisdomFile = z.infer<typeof wisdomSchema>;
+
+/** $TENSORFOLD_WISDOM, else $XDG_CACHE_HOME/tensorfold/wisdom.json, else ~/.cache/tensorfold/wisdom.json. */
+export function defaultWisdomPath(): string {
+  if (process.env.TENSORFOLD_WISDOM) return process.env.TENSORFOLD_WISDOM;
+  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'tensorfold', 'wisdom.json');
+}
+
+function warn(message: string): void {
+  process.emitWarning(message, { code: 'TENSORFOLD_WISDOM' });
+}
+
+/** Where a zod error points: "entries.gemm:1x2x3.medianMs: Expected number". */
+function describeIssue(err: z.ZodError): string {
+  const i = err.issues[0];
+  return `${i.path.join('.') || '(root)'}: ${i.message}`;
+}
+
+export class Wisdom {
+  readonly host: HostFingerprint;
+  readonly file: string | undefined;
+  private entries = new Map<string, WisdomMeasurement>();
+  private dirty = false;
+
+  private constructor(host: HostFingerprint, file: string | undefined) {
+    this.host = host;
+    this.file = file;
+  }
+
+  /** In memory only. */
+  static memory(host: HostFingerprint = hostFingerprint()): Wisdom {
+    return new Wisdom(host, undefined);
+  }
+
+  /** Loads `file` (default: defaultWisdomPath()); missing, corrupt or foreign files give empty wisdom. */
+  static load(file: string = defaultWisdomPath(), host: HostFingerprint = hostFingerprint()): Wisdom {
+    const w = new Wisdom(host, file);
+    if (!existsSync(file)) return w;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      warn(`cannot read wisdom file ${file} (${(e as Error).message}); starting without it`);
+      return w;
+    }
+    w.importJson(text, file);
+    return w;
+  }
+
+  /** Merges wisdom from JSON text; returns how many entries were taken. */
+  importJson(text: string, source = 'imported wisdom'): number {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      warn(`${source} is not valid JSON; ignoring it`);
+      return 0;
+    }
+    const r = wisdomSchema.safeParse(parsed);
+    if (!r.success) {
+      warn(`${source} is not tensorfold wisdom v${WISDOM_VERSION} (${describeIssue(r.error)}); ignoring it`);
+      return 0;
+    }
+    if (!sameHost(r.data.host, this.host)) {
+      warn(
+        `${source} was measured on another host or version (${JSON.stringify(r.data.host)}, this is ${JSON.stringify(this.host)}); ignoring it`,
+      );
+      return 0;
+    }
+    for (const [k, v] of Object.entries(r.data.entries)) this.entries.set(k, v);
+    return Object.keys(r.data.entries).length;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): WisdomMeasurement | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, m: Omit<WisdomMeasurement, 'measuredAt'> & { measuredAt?: string }): void {
+    this.entries.set(key, { ...m, measuredAt: m.measuredAt ?? new Date().toISOString() });
+    this.dirty = true;
+  }
+
+  toJSON(): WisdomFile {
+    return {
+      format: WISDOM_FORMAT,
+      version: WISDOM_VERSION,
+      host: this.host,
+      entries: Object.fromEntries([...this.entries].sort(([a], [b]) => (a < b ? -1 : 1))),
+    };
+  }
+
+  exportJson(): string {
+    return `${JSON.stringify(this.toJSON(), null, 1)}\n`;
+  }
+
+  /**
+   * Writes the file atomically when anything changed. A directory that cannot
+   * be written is a warning (the measurements stay usable in memory).
+   */
+  save(): boolean {
+    if (!this.file || !this.dirty) return false;
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      writeFileAtomic(this.file, this.exportJson());
+      this.dirty = false;
+      return true;
+    } catch (e) {
+      warn(`cannot write wisdom to ${this.file} (${(e as Error).message}); keeping it in memory only`);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,98 @@
+// Strided copy. The destination's dims are walked in its own memory order;
+// when the source's contiguous dim is a different one, the two are copied in
+// square tiles small enough that the source lines a tile touches stay in L1
+// while the destination rows are written, so neither side strides through
+// memory a line at a time.
+#include <cstring>
+#include <stdexcept>
+
+#include "../../core/thread_pool.h"
+#include "nest.h"
+#include "strided.h"
+
+namespace tensorfold {
+namespace {
+
+constexpr int64_t kTile = 32;
+
+void copy_row(const float* src, int64_t ss, float* dst, int64_t ds, int64_t n) {
+  if (ss == 1 && ds == 1) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  } else if (ds == 1) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i * ss];
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i * ds] = src[i * ss];
+  }
+}
+
+// Every dim but the innermost is an outer loop over rows.
+void copy_rows(const nest::Table& t, const float* src, float* dst, int max_threads) {
+  const int inner = t.rank() - 1;
+  const int64_t len = t.size[inner], ss = t.stride(inner, 0), ds = t.stride(inner, 1);
+  nest::Table outer = nest::select(t, [&](int d) { return d != inner; });
+  const int nt = nest::threads_for(static_cast<double>(outer.count()) * len, max_threads);
+  nest::for_rows(outer, len, nt, [&](const nest::Odometer& od, int64_t i0, int64_t i1) {
+    copy_row(src + od.offset(0) + i0 * ss, ss, dst + od.offset(1) + i0 * ds, ds, i1 - i0);
+  });
+}
+
+// Dim `a` is the source's contiguous one, `b` the destination's.
+void copy_tiles(const nest::Table& t, int a, int b, const float* src, float* dst, int max_threads) {
+  const int64_t na = t.size[a], nb = t.size[b];
+  const int64_t sa = t.stride(a, 0), sb = t.stride(b, 0), da = t.stride(a, 1), db = t.stride(b, 1);
+  nest::Table outer = nest::select(t, [&](int d) { return d != a && d != b; });
+  const int64_t ta = (na + kTile - 1) / kTile, tb = (nb + kTile - 1) / kTile, per = ta * tb;
+  const int64_t work = outer.count() * per;
+  const int nt = nest::threads_for(static_cast<double>(outer.count()) * na * nb, max_threads);
+  parallel_for(work, nt, [&](int64_t w0, int64_t w1) {
+    nest::Odometer od(outer);
+    int64_t pos = w0 / per;
+    od.seek(pos);
+    for (int64_t w = w0; w < w1; ++w) {
+      if (w / per != pos) {
+        ++pos;
+        od.next();
+      }
+      const int64_t tile = w % per;
+      const int64_t a0 = (tile / tb) * kTile, a1 = std::min(na, a0 + kTile);
+      const int64_t b0 = (tile % tb) * kTile, b1 = std::min(nb, b0 + kTile);
+      const float* s = src + od.offset(0);
+      float* d = dst + od.offset(1);
+      if (sa == 1 && db == 1) {
+        for (int64_t i = a0; i < a1; ++i) {
+          float* drow = d + i * da;
+          const float* scol = s + i;
+          for (int64_t j = b0; j < b1; ++j) drow[j] = scol[j * sb];
+        }
+      } else {
+        for (int64_t i = a0; i < a1; ++i)
+          for (int64_t j = b0; j < b1; ++j) d[i * da + j * db] = s[i * sa + j * sb];
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void strided_permute(const StridedNest& n, int max_threads) {
+  if (n.in.size() != 1) throw std::invalid_argument("strided_permute takes one operand");
+  nest::Table t = nest::table_of(n);
+  if (t.empty()) return;
+  t = nest::merged(nest::sorted_desc(t, [&](int d) { return t.stride(d, 1); }));
+  const float* src = n.in[0];
+  float* dst = n.out;
+  if (t.rank() == 0) {
+    *dst = *src;
+    return;
+  }
+  const int inner = t.rank() - 1;
+  int a = inner;  // the dim the source is most contiguous along
+  for (int d = 0; d < t.rank(); ++d)
+    if (t.stride(d, 0) < t.stride(a, 0)) a = d;
+  if (a != inner && t.size[a] >= 8 && t.size[inner] >= 8)
+    copy_tiles(t, a, inner, src, dst, max_threads);
+  else
+    copy_rows(t, src, dst, max_threads);
+}
+
+}  // namespace tensorfold

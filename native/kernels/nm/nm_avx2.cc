@@ -1,0 +1,134 @@
+// AVX2 N:M kernels (8-lane registers). Built with the AVX2, FMA and BMI2
+// flags only; called only when the CPU has them.
+#include <immintrin.h>
+
+#include "nm_kernels.h"
+
+namespace tensorfold {
+namespace {
+
+// Indices of lanes [8h, 8h + 8) of a record, as int32 lanes.
+inline __m256i decode8(uint64_t record, int half, int bits) {
+  const uint64_t mask = ((uint64_t{1} << bits) - 1) * 0x0101010101010101ull;
+  const uint64_t bytes = _pdep_u64(record >> (8 * bits * half), mask);
+  return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(bytes)));
+}
+
+inline __m256i lane_mask(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// Selects group element idx[l] for each lane from a group of up to 16
+// values held in two registers.
+inline __m256 select(__m256 lo, __m256 hi, __m256i idx, bool wide) {
+  __m256 r = _mm256_permutevar8x32_ps(lo, idx);
+  if (!wide) return r;
+  const __m256 h = _mm256_permutevar8x32_ps(hi, idx);  // uses idx & 7
+  return _mm256_blendv_ps(r, h, _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7))));
+}
+
+template <int T>
+void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
+  const bool wide = w.m > 8;
+  const __m256i mlo = lane_mask(w.m), mhi = lane_mask(w.m - 8);
+  const int64_t rec_bytes = nm_record_bytes(w);
+  for (int64_t rb = rb0; rb < rb1; ++rb) {
+    __m256 acc[T][2];
+    for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int64_t g = 0; g < w.groups; ++g) {
+      __m256 lo[T], hi[T];
+      for (int t = 0; t < T; ++t) {
+        const float* xg = x + t * w.k + g * w.m;
+        lo[t] = _mm256_maskload_ps(xg, mlo);
+        hi[t] = wide ? _mm256_maskload_ps(xg + 8, mhi) : lo[t];
+      }
+      const float* vals = nm_block_values(w, rb, g);
+      const uint8_t* recs = nm_block_records(w, rb, g);
+      for (int s = 0; s < w.n; ++s) {
+        const uint64_t rec = nm_record(recs + s * rec_bytes);
+        for (int h = 0; h < 2; ++h) {
+          const __m256 v = _mm256_loadu_ps(vals + s * kNmLanes + 8 * h);
+          const __m256i idx = decode8(rec, h, w.bits);
+          for (int t = 0; t < T; ++t) acc[t][h] = _mm256_fmadd_ps(v, select(lo[t], hi[t], idx, wide), acc[t][h]);
+        }
+      }
+    }
+    const int64_t left = w.rows - rb * kNmLanes;
+    for (int h = 0; h < 2; ++h) {
+      const __m256i keep = lane_mask(left - 8 * h);
+      const __m256 b = bias ? _mm256_maskload_ps(bias + rb * kNmLanes + 8 * h, keep) : _mm256_setzero_ps();
+      for (int t = 0; t < T; ++t)
+        _mm256_maskstore_ps(y + t * w.rows + rb * kNmLanes + 8 * h, keep, _mm256_add_ps(acc[t][h], b));
+    }
+  }
+}
+
+void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens,
+                 const float* bias, float* y) {
+  switch (tokens) {
+    case 1: return rows_t<1>(w, rb0, rb1, x, bias, y);
+    case 2: return rows_t<2>(w, rb0, rb1, x, bias, y);
+    case 3: return rows_t<3>(w, rb0, rb1, x, bias, y);
+    case 4: return rows_t<4>(w, rb0, rb1, x, bias, y);
+    default: {  // 5..8: two passes of up to four tokens
+      rows_t<4>(w, rb0, rb1, x, bias, y);
+      rows_kernel(w, rb0, rb1, x + 4 * w.k, tokens - 4, bias, y + 4 * w.rows);
+    }
+  }
+}
+
+constexpr int kMaxTv = 8;  // 8 ymm of tokens: 64 per chunk
+
+template <int TV>
+void tile_tv(const NmView& w, int64_t rb, const float* xt, int64_t ldxt, int64_t t0, int64_t tcount,
+             const float* bias, float* y) {
+  alignas(64) float yt[kNmLanes][TV * 8];
+  alignas(64) float val[kNmLanes * kNmUnpackStride];
+  alignas(64) int64_t off[kNmLanes * kNmUnpackStride];
+  const int64_t gpb = nm_groups_per_block(w.m);
+  const int lanes = static_cast<int>(nm_min(kNmLanes, w.rows - rb * kNmLanes));
+  const float* base = xt;
+  for (int64_t g0 = 0; g0 < w.groups; g0 += gpb) {
+    const int64_t g1 = nm_min(w.groups, g0 + gpb);
+    const int64_t count = nm_unpack_block(w, rb, g0, g1, ldxt, kNmUnpackStride, val, off);
+    for (int lane = 0; lane < lanes; ++lane) {
+      __m256 acc[TV];
+      for (int v = 0; v < TV; ++v) acc[v] = g0 == 0 ? _mm256_setzero_ps() : _mm256_load_ps(yt[lane] + 8 * v);
+      const float* lv = val + lane * kNmUnpackStride;
+      const int64_t* lo = off + lane * kNmUnpackStride;
+      for (int64_t j = 0; j < count; ++j) {
+        const __m256 wv = _mm256_set1_ps(lv[j]);
+        const float* row = base + lo[j];
+        for (int v = 0; v < TV; ++v) acc[v] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(row + 8 * v), acc[v]);
+      }
+      for (int v = 0; v < TV; ++v) _mm256_store_ps(yt[lane] + 8 * v, acc[v]);
+    }
+  }
+  for (int64_t t = 0; t < tcount; ++t) {
+    float* out = y + (t0 + t) * w.rows + rb * kNmLanes;
+    for (int lane = 0; lane < lanes; ++lane) out[lane] = yt[lane][t] + (bias ? bias[rb * kNmLanes + lane] : 0.0f);
+  }
+}
+
+void tile_kernel(const NmView& w, int64_t rb, const float* xt, int64_t ldxt, int64_t t0,
+                 int64_t tcount, const float* bias, float* y) {
+  switch ((tcount + 7) / 8) {
+    case 1: return tile_tv<1>(w, rb, xt, ldxt, t0, tcount, bias, y);
+    case 2: return tile_tv<2>(w, rb, xt, ldxt, t0, tcount, bias, y);
+    case 3: return tile_tv<3>(w, rb, xt, ldxt, t0, tcount, bias, y);
+    case 4: return tile_tv<4>(w, rb, xt, ldxt, t0, tcount, bias, y);
+    case 5: return tile_tv<5>(w, rb, xt, ldxt, t0, tcount, bias, y);
+    case 6: return tile_tv<6>(w, rb, xt, ldxt, t0, tcount, bias, y);
+    case 7: return tile_tv<7>(w, rb, xt, ldxt, t0, tcount, bias, y);
+    default: return tile_tv<kMaxTv>(w, rb, xt, ldxt, t0, tcount, bias, y);
+  }
+}
+
+}  // namespace
+
+const NmKernels& nm_kernels_avx2() {
+  static const NmKernels k{"avx2-permute/broadcast", &rows_kernel, &tile_kernel, 8 * kMaxTv};
+  return k;
+}
+
+}  // namespace tensorfold
