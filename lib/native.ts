@@ -12,7 +12,7 @@ export interface NativeInfo {
   maxTier: IsaTierName;
   tier: IsaTierName;
   threads: number;
-  kernels: { gemm: string };
+  kernels: { gemm: string; hashPopcount?: string };
   compiler: string;
 }
 
@@ -97,9 +97,110 @@ export interface NmMatmulCall {
   threads?: number;
 }
 
+/** Strides [batch, head, token] of a [batch, heads, seq, dim] operand (dim has stride 1). */
+export type HeadStrides = readonly [number, number, number];
+
+/** A hash function's parameters as the addon reads them (see lib/attention/hash.ts). */
+export interface NativeHashFunction {
+  kind: 'simhash' | 'kernel';
+  bits: number;
+  dim: number;
+  heads: number;
+  planes?: Float32Array;
+  anchors?: number;
+  centers?: Float32Array;
+  weights?: Float32Array;
+  mean?: Float32Array;
+  gamma?: Float32Array;
+  normalize?: boolean;
+}
+
+/** Codes [batch, heads, seq, words] of x; returns -1 or the flat token index of the first non-finite projection. */
+export interface HashCodesCall {
+  x: Float32Array;
+  xStrides: HeadStrides;
+  batch: number;
+  heads: number;
+  seq: number;
+  dim: number;
+  fn: NativeHashFunction;
+  codes: BigUint64Array;
+  threads?: number;
+}
+
+/** Attention on codes: [batch, heads, n, words] codes, v and out by strides. */
+export interface HashAttentionCall {
+  qCodes: BigUint64Array;
+  kCodes: BigUint64Array;
+  v: Float32Array;
+  vStrides: HeadStrides;
+  out: Float32Array;
+  outStrides: HeadStrides;
+  batch: number;
+  heads: number;
+  nq: number;
+  nk: number;
+  dim: number;
+  bits: number;
+  causal?: boolean;
+  threads?: number;
+  /** linear: 0 exact normalised kernel, 1 EcoFormer's released form. */
+  variant?: number;
+  /** hamming: softmax over scale * (bits - 2 * Hamming), optionally the topk nearest keys only. */
+  scale?: number;
+  topk?: number;
+  portablePopcount?: boolean;
+}
+
+/** One step of a running linear hash attention state (see HashAttentionState). */
+export interface HashStateCall {
+  p: Float32Array;
+  vsum: Float32Array;
+  wsum: Float32Array;
+  counts: Int32Array;
+  length: Float64Array;
+  batch: number;
+  heads: number;
+  dim: number;
+  bits: number;
+  n: number;
+  kCodes?: BigUint64Array;
+  v?: Float32Array;
+  vStrides?: HeadStrides;
+  qCodes?: BigUint64Array;
+  out?: Float32Array;
+  outStrides?: HeadStrides;
+  variant?: number;
+  threads?: number;
+}
+
+export interface SoftmaxAttentionCall {
+  q: Float32Array;
+  qStrides: HeadStrides;
+  k: Float32Array;
+  kStrides: HeadStrides;
+  v: Float32Array;
+  vStrides: HeadStrides;
+  out: Float32Array;
+  outStrides: HeadStrides;
+  batch: number;
+  heads: number;
+  nq: number;
+  nk: number;
+  dim: number;
+  dimV: number;
+  causal?: boolean;
+  scale?: number;
+  threads?: number;
+}
+
 export type MeasureSpec =
   | { kernel: 'gemm'; m: number; n: number; k: number; transA?: boolean; transB?: boolean; batch?: number; rotate?: number; threads?: number; packB?: boolean }
-  | { kernel: 'fma-peak'; threads?: number; iters?: number };
+  | { kernel: 'fma-peak'; threads?: number; iters?: number }
+  | { kernel: 'hamming-scores'; n: number; bits: number; heads?: number; rows?: number; threads?: number; portablePopcount?: boolean }
+  | { kernel: 'qk-scores'; n: number; dim: number; heads?: number; rows?: number; threads?: number }
+  | { kernel: 'hash-linear'; n: number; bits: number; dim: number; heads?: number; causal?: boolean; threads?: number }
+  | { kernel: 'nm'; rows: number; k: number; n: number; m: number; tokens: number; threads?: number };
 
 export interface MeasureOptions {
   warmup?: number;
@@ -119,6 +220,118 @@ export interface NativeMeasurement {
   samplesS: Float64Array;
 }
 
+/** A = Q R P^T (row-major, float64); k = min(m, n). q: m x k, r: k x n, perm: n. */
+export interface QrCall {
+  a: Float64Array;
+  m: number;
+  n: number;
+  /** Column pivoting by largest remaining norm (default false). */
+  pivot?: boolean;
+  q?: Float64Array;
+  r?: Float64Array;
+  perm?: Int32Array;
+  threads?: number;
+}
+
+/** A = U diag(s) V^T (row-major, float64); k = min(m, n). u: m x k, s: k (descending), vt: k x n. */
+export interface SvdCall {
+  a: Float64Array;
+  m: number;
+  n: number;
+  u?: Float64Array;
+  s: Float64Array;
+  vt?: Float64Array;
+  threads?: number;
+}
+
+/** Triangular solve: left: op(T) X = B (B n x nrhs); right: X op(T) = B (B nrhs x n); B is overwritten. */
+export interface TrsmCall {
+  t: Float64Array;
+  b: Float64Array;
+  n: number;
+  nrhs: number;
+  left?: boolean;
+  lower?: boolean;
+  trans?: boolean;
+}
+
+/** C = alpha op(A) op(B) + beta C in float64, row-major; op(A) is m x k. */
+export interface DgemmCall {
+  a: Float64Array;
+  b: Float64Array;
+  c: Float64Array;
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+  threads?: number;
+}
+
+/** An operand of a chain step: a token-major buffer (x, y, scratch s0/s1) or a weight. */
+export interface ChainRefArg {
+  buf: 'x' | 'y' | 's0' | 's1' | 'w';
+  weight?: number;
+  offset?: number;
+}
+
+/**
+ * One step of a factorized layer's chain, written for a block of T tokens:
+ * a strided GEMM C = A B (rows T*m when mToken; loops around it, one of
+ * which may be the token loop), a permuted copy, or a sum of products over a
+ * nest whose dim tokenDim has extent T.
+ */
+export type ChainStepArg =
+  | {
+      kind: 'gemm';
+      m: number;
+      n: number;
+      k: number;
+      mToken?: boolean;
+      rsA: number;
+      csA: number;
+      rsB: number;
+      csB: number;
+      rsC: number;
+      a: ChainRefArg;
+      b: ChainRefArg;
+      c: ChainRefArg;
+      loops?: { size?: number; token?: boolean; sa?: number; sb?: number; sc?: number }[];
+      /** Pack B (a weight) once at creation. */
+      pack?: boolean;
+    }
+  | {
+      kind: 'permute' | 'sumProduct';
+      shape: number[];
+      tokenDim?: number;
+      ins: (ChainRefArg & { strides: number[] })[];
+      out: ChainRefArg & { strides: number[] };
+    };
+
+export interface ChainCreateArgs {
+  inFeatures: number;
+  outFeatures: number;
+  /** Scratch floats per token. */
+  s0?: number;
+  s1?: number;
+  weights: Float32Array[];
+  bias?: Float32Array;
+  steps: ChainStepArg[];
+}
+
+/** Runs a chain: y [tokens, out] from x [tokens, in]; fused: blocked over tokens (`block` per block). */
+export interface ChainRunCall {
+  chain: unknown;
+  x: Float32Array;
+  y: Float32Array;
+  tokens: number;
+  block?: number;
+  fused?: boolean;
+  threads?: number;
+}
+
 export interface NativeBinding {
   info(): NativeInfo;
   setThreads(n: number): void;
@@ -128,6 +341,18 @@ export interface NativeBinding {
   gemmAsync(call: GemmCall): Promise<void>;
   packB(args: { b: Float32Array; k: number; n: number; transB?: boolean; threads?: number }): unknown;
   measure(spec: MeasureSpec, options?: MeasureOptions): Promise<NativeMeasurement>;
+  hashCodes(call: HashCodesCall): number;
+  hashCodesAsync(call: HashCodesCall): Promise<number>;
+  hashLinear(call: HashAttentionCall): void;
+  hashLinearAsync(call: HashAttentionCall): Promise<void>;
+  hashHamming(call: HashAttentionCall): void;
+  hashHammingAsync(call: HashAttentionCall): Promise<void>;
+  hashState(call: HashStateCall): void;
+  hashStateAsync(call: HashStateCall): Promise<void>;
+  /** Hamming distances [units, nq, nk]; returns the popcount kernel's name. */
+  hashDistances(call: { qCodes: BigUint64Array; kCodes: BigUint64Array; dist: Int32Array; units: number; nq: number; nk: number; bits: number; portablePopcount?: boolean; threads?: number }): string;
+  softmaxAttention(call: SoftmaxAttentionCall): void;
+  softmaxAttentionAsync(call: SoftmaxAttentionCall): Promise<void>;
   nmCreate(args: { rows: number; k: number; n: number; m: number; values: Float32Array; indices: Uint8Array }): unknown;
   nmExport(w: unknown): { values: Float32Array; indices: Uint8Array; kernel: string };
   nmMatmul(call: NmMatmulCall): void;
@@ -138,6 +363,21 @@ export interface NativeBinding {
   multiplyAsync(call: MultiplyCall): Promise<void>;
   sumProduct(call: SumProductCall): void;
   sumProductAsync(call: SumProductCall): Promise<void>;
+  qr(call: QrCall): void;
+  qrAsync(call: QrCall): Promise<void>;
+  svd(call: SvdCall): { sweeps: number; converged: boolean };
+  svdAsync(call: SvdCall): Promise<{ sweeps: number; converged: boolean }>;
+  /** Lower Cholesky factor in place (n x n, row-major); -1 on success, else the failing column. */
+  cholesky(call: { a: Float64Array; n: number }): number;
+  choleskyAsync(call: { a: Float64Array; n: number }): Promise<number>;
+  /** false when T has a zero on its diagonal. */
+  trsm(call: TrsmCall): boolean;
+  trsmAsync(call: TrsmCall): Promise<boolean>;
+  dgemm(call: DgemmCall): void;
+  dgemmAsync(call: DgemmCall): Promise<void>;
+  chainCreate(args: ChainCreateArgs): unknown;
+  chainRun(call: ChainRunCall): void;
+  chainRunAsync(call: ChainRunCall): Promise<void>;
 }
 
 export const packageRoot = path.resolve(__dirname, '..');

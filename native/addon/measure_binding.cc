@@ -12,6 +12,7 @@
 #include "../core/timer.h"
 #include "../kernels/gemm/gemm.h"
 #include "../kernels/gemm/gemm_pack.h"
+#include "../kernels/nm/nm_format.h"
 #include "../kernels/probe/fma_peak.h"
 #include "args.h"
 #include "async_job.h"
@@ -100,6 +101,40 @@ std::shared_ptr<Bench> fma_peak_bench(const Napi::Object& spec, const std::strin
   return b;
 }
 
+// An N:M product on a synthetic matrix (values random, indices spread
+// evenly in each group): timing depends on the pattern, not on the values.
+std::shared_ptr<Bench> nm_bench(const Napi::Object& spec, const std::string& where) {
+  Napi::Env env = spec.Env();
+  auto b = std::make_shared<Bench>();
+  int64_t rows = int_prop(spec, "rows", where, 1, kMaxDim), k = int_prop(spec, "k", where, 1, kMaxDim);
+  int n = static_cast<int>(int_prop(spec, "n", where, 1, kNmMaxM - 1));
+  int m = static_cast<int>(int_prop(spec, "m", where, 2, kNmMaxM));
+  int64_t tokens = int_prop(spec, "tokens", where, 1, kMaxDim);
+  int threads = static_cast<int>(int_prop(spec, "threads", where, 0, 1 << 16, 0));
+  if (n >= m || k % m) throw_range(env, where + ": needs n < m and k a multiple of m");
+  if (4.0 * (double(rows) * k + double(tokens) * (k + rows)) > kMaxBytes) throw_range(env, where + ": inputs would exceed 8 GiB");
+  auto w = std::make_shared<NmMatrix>();
+  nm_allocate(w.get(), rows, k, n, m);
+  std::vector<float> vals(w->values.size());
+  fill(vals, 7);
+  w->values = vals;
+  for (int64_t r = 0; r < w->records(); ++r) {
+    const int s = static_cast<int>(r % n);
+    uint64_t rec = 0;
+    for (int lane = 0; lane < kNmLanes; ++lane) rec |= uint64_t(s * m / n) << (lane * w->bits);
+    for (int byte = 0; byte < 2 * w->bits; ++byte) w->indices[r * 2 * w->bits + byte] = uint8_t(rec >> (8 * byte));
+  }
+  b->buffers.emplace_back(tokens * k);
+  fill(b->buffers.back(), 11);
+  b->buffers.emplace_back(tokens * rows);
+  Bench* raw = b.get();
+  b->run = [raw, w, tokens, threads](int) {
+    nm_matmul(w->view(), raw->buffers[0].data(), tokens, nullptr, raw->buffers[1].data(), threads);
+  };
+  b->flops = 2.0 * double(tokens) * rows * k * n / m;
+  return b;
+}
+
 MeasureOptions parse_options(const Napi::Object& o, const std::string& where) {
   MeasureOptions m;
   m.warmup = static_cast<int>(int_prop(o, "warmup", where, 0, 1000000, m.warmup));
@@ -127,6 +162,8 @@ Napi::Value measure_kernel(const Napi::CallbackInfo& info) {
       bench = gemm_bench(spec, where + "(gemm)");
     else if (kernel == "fma-peak")
       bench = fma_peak_bench(spec, where + "(fma-peak)");
+    else if (kernel == "nm")
+      bench = nm_bench(spec, where + "(nm)");
     else if (is_hash_bench(kernel)) {
       HashBench hb = hash_bench(kernel, spec, where + "(" + kernel + ")");
       bench = std::make_shared<Bench>();
@@ -134,7 +171,7 @@ Napi::Value measure_kernel(const Napi::CallbackInfo& info) {
       bench->flops = hb.ops;
     } else
       throw_range(env, where + ": unknown kernel '" + kernel +
-                           "' (known: gemm, fma-peak, hamming-scores, qk-scores, hash-linear)");
+                           "' (known: gemm, nm, fma-peak, hamming-scores, qk-scores, hash-linear)");
   });
   MeasureOptions mo = parse_options(opts, where);
   auto stats = std::make_shared<MeasureStats>();
