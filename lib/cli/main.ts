@@ -2,12 +2,14 @@
 import { Command } from 'commander';
 import { version } from '../runtime';
 import { infoCommand } from './info';
+import { tuneCommand } from './tune';
 
 export function buildProgram(): Command {
   const program = new Command('tensorfold')
     .description('Cheaper transformer inference in Node.js, planned by measuring this machine.')
     .version(version());
   program.addCommand(infoCommand());
+  program.addCommand(tuneCommand());
   return program;
 }
 

@@ -1,3 +1,7 @@
 export { hostFingerprint, fingerprintId, type HostFingerprint } from './fingerprint';
 export { Wisdom, defaultWisdomPath, type WisdomMeasurement, type WisdomFile } from './wisdom';
 export { measureWithWisdom, specKey } from './measure';
+export { tune, REPORT_BUDGETS, type TuneOptions, type TuneProgress } from './tune';
+export { loadPlan, savePlan, parsePlan, type Plan, type PlanChoice } from './plan';
+export { BUILTIN_MODELS, resolveModel, type ModelConfig, type LinearLayerSpec } from './models';
+export { kendallTau } from './predictor';

@@ -25,6 +25,8 @@ const wisdomSchema = z.object({
   version: z.literal(WISDOM_VERSION),
   host: z.object({ cpu: z.string(), tier: z.string(), threads: z.number().int().positive(), version: z.string() }),
   entries: z.record(z.string(), measurementSchema),
+  /** Accuracy results (host-independent, but kept with the measurements they were planned with). */
+  accuracy: z.record(z.string(), z.number()).optional(),
 });
 
 export type WisdomMeasurement = z.infer<typeof measurementSchema>;
@@ -51,6 +53,8 @@ export class Wisdom {
   readonly host: HostFingerprint;
   readonly file: string | undefined;
   private entries = new Map<string, WisdomMeasurement>();
+  /** Cached accuracy figures (relative errors) by key. */
+  readonly accuracy = new Map<string, number>();
   private dirty = false;
 
   private constructor(host: HostFingerprint, file: string | undefined) {
@@ -99,6 +103,7 @@ export class Wisdom {
       return 0;
     }
     for (const [k, v] of Object.entries(r.data.entries)) this.entries.set(k, v);
+    for (const [k, v] of Object.entries(r.data.accuracy ?? {})) this.accuracy.set(k, v);
     return Object.keys(r.data.entries).length;
   }
 
@@ -121,6 +126,7 @@ export class Wisdom {
       version: WISDOM_VERSION,
       host: this.host,
       entries: Object.fromEntries([...this.entries].sort(([a], [b]) => (a < b ? -1 : 1))),
+      accuracy: Object.fromEntries([...this.accuracy].sort(([a], [b]) => (a < b ? -1 : 1))),
     };
   }
 
@@ -132,6 +138,11 @@ export class Wisdom {
    * Writes the file atomically when anything changed. A directory that cannot
    * be written is a warning (the measurements stay usable in memory).
    */
+  /** Marks accuracy additions for saving. */
+  touch(): void {
+    this.dirty = true;
+  }
+
   save(): boolean {
     if (!this.file || !this.dirty) return false;
     try {

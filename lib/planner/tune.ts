@@ -1,0 +1,172 @@
+// tune(): find the fastest way to run a model's linear layers on this host
+// within an accuracy budget — candidates scored analytically, measured with
+// the native harness (through wisdom), a latency predictor fitted and checked
+// on held-out measurements, then an exhaustive per-layer search and the
+// Pareto frontier of the whole model.
+import { checkInt, checkObject } from '../check';
+import { TensorfoldError } from '../errors';
+import { getThreads, setThreads } from '../runtime';
+import { layerCandidates, type Candidate } from './candidates';
+import { hostFingerprint } from './fingerprint';
+import { specKey, measureWithWisdom } from './measure';
+import { resolveModel, type ModelConfig } from './models';
+import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanChoice } from './plan';
+import { fitPredictor, heldOutQuality, type Sample } from './predictor';
+import { choose, paretoFrontier, totalMs, totalParams, type Budget, type LayerOptions } from './select';
+import { syntheticActivations, syntheticLayer } from './synthetic';
+import { Wisdom } from './wisdom';
+
+export interface TuneProgress {
+  phase: 'accuracy' | 'measure' | 'search';
+  done: number;
+  total: number;
+  label: string;
+}
+
+export interface TuneOptions extends Budget {
+  batch?: number;
+  threads?: number;
+  budgetSeconds?: number;
+  /** Measure again even where wisdom has an answer. */
+  fresh?: boolean;
+  /** A Wisdom, a wisdom file path, or false for none (default: the user cache). */
+  wisdom?: Wisdom | string | false;
+  calibrationTokens?: number;
+  seed?: number;
+  onProgress?: (p: TuneProgress) => void;
+  /** Stops measuring; the plan is made from what was measured (the rest predicted). */
+  signal?: AbortSignal;
+}
+
+export const REPORT_BUDGETS = [0.01, 0.02, 0.05, 0.1];
+
+function toChoice(c: Candidate, ms: number, measured: boolean): PlanChoice {
+  return { label: c.label, format: c.format, error: c.error, params: c.params, ms, measured };
+}
+
+export async function tune(model: string | ModelConfig, options: TuneOptions = {}): Promise<Plan> {
+  const fn = 'tune';
+  checkObject(options, `${fn}: options`);
+  const config = resolveModel(model);
+  const batch = checkInt(options.batch ?? 128, `${fn}: options.batch`, 1, 1 << 20);
+  const threads = checkInt(options.threads ?? getThreads(), `${fn}: options.threads`, 1, 256);
+  const budgetSeconds = options.budgetSeconds ?? 120;
+  if (!(budgetSeconds > 0)) throw new RangeError(`${fn}: options.budgetSeconds must be positive, got ${budgetSeconds}`);
+  if (options.maxError !== undefined && !(options.maxError >= 0 && options.maxError < 1))
+    throw new RangeError(`${fn}: options.maxError must be in [0, 1), got ${options.maxError}`);
+  if (options.maxError === undefined && options.maxParams === undefined && options.latencyTargetMs === undefined)
+    throw new TypeError(`${fn}: give a budget: options.maxError, options.maxParams or options.latencyTargetMs`);
+  const tokens = options.calibrationTokens ?? 256;
+  const seed = options.seed ?? 1;
+  const wisdom = options.wisdom instanceof Wisdom ? options.wisdom : options.wisdom === false ? Wisdom.memory() : Wisdom.load(options.wisdom);
+  const progress = options.onProgress ?? (() => {});
+  const started = Date.now();
+  if (getThreads() < threads) setThreads(threads);
+
+  // Candidates and their accuracy (cached in wisdom: it depends on the data, not the host's speed).
+  const perLayer: Candidate[][] = [];
+  config.layers.forEach((spec, i) => {
+    progress({ phase: 'accuracy', done: i, total: config.layers.length, label: spec.name });
+    const cacheKey = `${config.name}:${spec.in}x${spec.out}:seed=${seed + i}:tokens=${tokens}`;
+    const errorCache = wisdom.accuracy;
+    const before = errorCache.size;
+    const layer = syntheticLayer(spec.out, spec.in, seed + i);
+    const x = syntheticActivations(tokens, spec.in, seed + 1000 + i);
+    perLayer.push(layerCandidates(spec, layer, x, { batch, threads, errorCache, cacheKey }));
+    if (errorCache.size !== before) wisdom.touch();
+  });
+  progress({ phase: 'accuracy', done: config.layers.length, total: config.layers.length, label: 'done' });
+
+  // Measure every distinct kernel call, cheapest first, until the budget or a stop.
+  const specs = new Map<string, Candidate['specs'][number]>();
+  for (const c of perLayer.flat()) for (const s of c.specs) specs.set(specKey(s), s);
+  // Dense first (every speedup is relative to it), then the cheapest calls.
+  const denseKeys = new Set(perLayer.map((c) => specKey(c[0].specs[0])));
+  const order = [...specs.entries()].sort(([ka, a], [kb, b]) => Number(denseKeys.has(kb)) - Number(denseKeys.has(ka)) || cost(a) - cost(b));
+  const ms = new Map<string, number>();
+  let measured = 0, fromWisdom = 0, interrupted = false;
+  for (const [i, [key, spec]] of order.entries()) {
+    if (options.signal?.aborted || (Date.now() - started) / 1000 > budgetSeconds) {
+      interrupted = true;
+      break;
+    }
+    progress({ phase: 'measure', done: i, total: order.length, label: key });
+    const m = await measureWithWisdom(wisdom, spec, { warmup: 2, minReps: 5, minSeconds: 0.03, maxSeconds: 1 }, options.fresh);
+    ms.set(key, m.medianMs);
+    if (m.cached) fromWisdom++;
+    else measured++;
+  }
+  progress({ phase: 'measure', done: order.length, total: order.length, label: 'done' });
+  wisdom.save();
+
+  // Predictor on the candidates measured whole; it stands in for the rest.
+  const whole = (c: Candidate) => c.specs.every((s) => ms.has(specKey(s)));
+  const timeOf = (c: Candidate) => c.specs.reduce((acc, s) => acc + ms.get(specKey(s))!, 0);
+  const samples: Sample[] = perLayer.flat().filter(whole).map((c) => ({ family: c.format.kind, flops: c.flopsPerToken * batch, bytes: c.weightBytes, ms: timeOf(c) }));
+  if (!perLayer.every((c) => whole(c[0])))
+    throw new TensorfoldError('TUNE_BUDGET', `${fn}: measuring stopped (time budget ${budgetSeconds} s, or a stop request) before the dense layers were measured; raise the budget`);
+  const predictor = fitPredictor(samples);
+  const quality = heldOutQuality(samples);
+  let predicted = 0;
+  const layers: LayerOptions[] = config.layers.map((spec, i) => {
+    const choices = perLayer[i].map((c) => {
+      if (whole(c)) return toChoice(c, timeOf(c), true);
+      predicted++;
+      return toChoice(c, predictor.predict(c.format.kind, c.flopsPerToken * batch, c.weightBytes), false);
+    });
+    return { name: spec.name, count: spec.count, dense: choices[0], candidates: choices };
+  });
+
+  progress({ phase: 'search', done: 0, total: 1, label: 'search' });
+  const budget: Budget = { maxError: options.maxError, maxParams: options.maxParams, latencyTargetMs: options.latencyTargetMs };
+  const chosen = choose(layers, budget);
+  if (!chosen) {
+    const fastest = paretoFrontier(layers).sort((a, b) => a.ms - b.ms)[0];
+    throw new TensorfoldError(
+      'TUNE_NO_CANDIDATE',
+      `${fn}: no plan meets the budget ${JSON.stringify(budget)}; the closest: latency ${fastest.ms.toFixed(3)} ms at max layer error ${(100 * fastest.maxError).toFixed(2)}%, dense params ${totalParams(layers, layers.map((l) => l.dense))}`,
+    );
+  }
+  const denseMs = totalMs(layers, layers.map((l) => l.dense));
+  const planMs = totalMs(layers, chosen);
+  const atBudget = (e: number) => {
+    const c = choose(layers, { maxError: e })!;
+    const t = totalMs(layers, c);
+    return { maxError: e, ms: t, speedup: denseMs / t };
+  };
+  return {
+    format: PLAN_FORMAT,
+    version: PLAN_VERSION,
+    createdAt: new Date().toISOString(),
+    model: config,
+    host: hostFingerprint(),
+    batch,
+    threads,
+    budget,
+    synthetic: true,
+    layers: config.layers.map((spec, i) => ({ name: spec.name, in: spec.in, out: spec.out, count: spec.count, dense: layers[i].dense, choice: chosen[i], candidates: layers[i].candidates })),
+    total: {
+      denseMs,
+      planMs,
+      speedup: denseMs / planMs,
+      denseParams: totalParams(layers, layers.map((l) => l.dense)),
+      planParams: totalParams(layers, chosen),
+      maxError: Math.max(...chosen.map((c) => c.error)),
+    },
+    pareto: paretoFrontier(layers).map((p) => ({ ...p, speedup: denseMs / p.ms })),
+    budgets: REPORT_BUDGETS.map(atBudget),
+    predictor: {
+      kendallTau: Number.isFinite(quality.kendallTau) ? quality.kendallTau : null,
+      meanRelativeError: Number.isFinite(quality.meanRelativeError) ? quality.meanRelativeError : null,
+      samples: quality.samples,
+    },
+    measuring: { seconds: (Date.now() - started) / 1000, measured, fromWisdom, predicted, interrupted },
+  };
+}
+
+/** Rough work of a kernel call, to measure cheap ones first. */
+function cost(s: Candidate['specs'][number]): number {
+  if (s.kernel === 'gemm') return s.m * s.n * s.k;
+  if (s.kernel === 'nm') return (s.tokens * s.rows * s.k * s.n) / s.m;
+  return 0;
+}

@@ -1,0 +1,91 @@
+// A plan as a report a person reads: markdown tables and a self-contained
+// HTML page with inline SVG charts (no network, no scripts).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Plan } from '../planner/plan';
+import { lineChartSvg, barChartSvg } from './svg';
+
+const pct = (e: number) => `${(100 * e).toFixed(2)}%`;
+const msf = (m: number) => m.toFixed(3);
+
+export function planSummaryTable(plan: Plan): string {
+  const rows = plan.layers.map((l) => `| ${l.name} | ${l.in}x${l.out} | ${l.count} | ${l.choice.label} | ${msf(l.dense.ms)} | ${msf(l.choice.ms)}${l.choice.measured ? '' : ' (predicted)'} | ${(l.dense.ms / l.choice.ms).toFixed(2)}x | ${pct(l.choice.error)} |`);
+  return [
+    '| layer | in x out | count | choice | dense ms | plan ms | speedup | output error |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+    `| **total** | | | | ${msf(plan.total.denseMs)} | ${msf(plan.total.planMs)} | ${plan.total.speedup.toFixed(2)}x | max ${pct(plan.total.maxError)} |`,
+  ].join('\n');
+}
+
+export function planMarkdown(plan: Plan): string {
+  const b = plan.budget;
+  return [
+    `# tensorfold plan: ${plan.model.name}`,
+    '',
+    `Host: ${plan.host.cpu}, ${plan.host.tier}, ${plan.threads} thread(s), tensorfold ${plan.host.version}. Batch ${plan.batch} tokens.`,
+    `Budget: ${[b.maxError !== undefined ? `per-layer output error <= ${pct(b.maxError)}` : '', b.maxParams !== undefined ? `params <= ${b.maxParams}` : '', b.latencyTargetMs !== undefined ? `latency <= ${b.latencyTargetMs} ms` : ''].filter(Boolean).join(', ')}.`,
+    plan.synthetic
+      ? '\n**Synthetic weights and activations**: W = U·diag(σ)·Vᵀ with σ_i = (1+i)^-0.5 and correlated activations; errors are relative layer-output errors on those, not on a trained model.'
+      : '',
+    '',
+    '## Chosen plan (linear layers, latency per call)',
+    '',
+    planSummaryTable(plan),
+    '',
+    '## Speedup over dense at error budgets',
+    '',
+    '| per-layer error budget | latency ms | speedup |',
+    '|---|---|---|',
+    ...plan.budgets.map((x) => `| ${pct(x.maxError)} | ${msf(x.ms)} | ${x.speedup.toFixed(2)}x |`),
+    '',
+    '## Pareto frontier (whole model: latency vs largest layer error)',
+    '',
+    '| max layer error | latency ms | speedup |',
+    '|---|---|---|',
+    ...plan.pareto.map((x) => `| ${pct(x.maxError)} | ${msf(x.ms)} | ${x.speedup.toFixed(2)}x |`),
+    '',
+    '## Latency predictor',
+    '',
+    `Held-out (leave-one-out) Kendall tau ${plan.predictor.kendallTau?.toFixed(3) ?? 'n/a'}, mean relative error ${plan.predictor.meanRelativeError !== null ? pct(plan.predictor.meanRelativeError) : 'n/a'} over ${plan.predictor.samples} measured candidates.`,
+    `Measuring: ${plan.measuring.measured} kernels measured, ${plan.measuring.fromWisdom} from wisdom, ${plan.measuring.predicted} candidates predicted${plan.measuring.interrupted ? ' (measuring was stopped early)' : ''}, ${plan.measuring.seconds.toFixed(1)} s.`,
+    '',
+  ].join('\n');
+}
+
+export function planHtml(plan: Plan): string {
+  const pareto = lineChartSvg(
+    'Pareto frontier',
+    'max layer output error (%)',
+    'latency (ms)',
+    plan.pareto.map((p) => ({ x: 100 * p.maxError, y: p.ms })),
+    { x: 0, y: plan.total.denseMs, label: 'dense' },
+  );
+  const perLayer = barChartSvg(
+    'Per-layer latency: dense vs plan',
+    plan.layers.map((l) => ({ label: `${l.name} (${l.choice.label})`, a: l.dense.ms, b: l.choice.ms })),
+    ['dense', 'plan'],
+  );
+  const predicted = lineChartSvg(
+    'Candidates: latency vs output error',
+    'output error (%)',
+    'latency (ms)',
+    plan.layers.flatMap((l) => l.candidates.map((c) => ({ x: 100 * c.error, y: c.ms }))),
+    undefined,
+    true,
+  );
+  const md = planMarkdown(plan)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>tensorfold plan: ${plan.model.name}</title>
+<style>body{font:14px system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}pre{white-space:pre-wrap;background:#f6f6f6;padding:1em}svg{margin:1em 0}</style></head>
+<body><h1>tensorfold plan: ${plan.model.name}</h1>${pareto}${perLayer}${predicted}<pre>${md}</pre></body></html>\n`;
+}
+
+export function writePlanReport(plan: Plan, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = [join(dir, 'report.md'), join(dir, 'report.html')];
+  writeFileSync(files[0], planMarkdown(plan));
+  writeFileSync(files[1], planHtml(plan));
+  return files;
+}

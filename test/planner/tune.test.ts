@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kendallTau, parsePlan, resolveModel, tune, Wisdom } from '../../lib/index';
+import { fitPredictor, heldOutQuality } from '../../lib/planner/predictor';
+
+const tiny = {
+  name: 'tiny',
+  layers: [
+    { name: 'proj', in: 64, out: 64, count: 2 },
+    { name: 'up', in: 64, out: 128, count: 1 },
+  ],
+};
+
+const fast = { batch: 16, calibrationTokens: 64, budgetSeconds: 60 };
+
+/** Well-formed XML: every tag closed in order (enough to know an SVG parses). */
+function wellFormed(xml: string): boolean {
+  const stack: string[] = [];
+  for (const m of xml.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
+    if (m[3]) continue;
+    if (m[1]) {
+      if (stack.pop() !== m[2]) return false;
+    } else stack.push(m[2]);
+  }
+  return stack.length === 0;
+}
+
+describe('tune', () => {
+  it('makes a valid plan that respects the error budget, with a non-dominated Pareto set', async () => {
+    const wisdom = Wisdom.memory();
+    const plan = await tune(tiny, { ...fast, maxError: 0.3, wisdom });
+    expect(parsePlan(JSON.parse(JSON.stringify(plan)))).toBeTruthy();
+    for (const l of plan.layers) {
+      expect(l.choice.error).toBeLessThanOrEqual(0.3);
+      // The choice is the fastest candidate within the budget (everything was measured).
+      const best = Math.min(...l.candidates.filter((c) => c.error <= 0.3).map((c) => c.ms));
+      expect(l.choice.ms).toBe(best);
+    }
+    for (const p of plan.pareto)
+      for (const q of plan.pareto) if (p !== q) expect(q.ms <= p.ms && q.maxError <= p.maxError && (q.ms < p.ms || q.maxError < p.maxError)).toBe(false);
+    expect(plan.total.speedup).toBeCloseTo(plan.total.denseMs / plan.total.planMs, 9);
+    expect(plan.synthetic).toBe(true);
+    expect(plan.budgets.map((b) => b.maxError)).toEqual([0.01, 0.02, 0.05, 0.1]);
+
+    // A second plan of the same model reuses the measurements.
+    const again = await tune(tiny, { ...fast, maxError: 0.3, wisdom });
+    expect(again.measuring.measured).toBe(0);
+    expect(again.measuring.fromWisdom).toBe(plan.measuring.measured);
+  });
+
+  it('honours a parameter budget, and says so when nothing fits', async () => {
+    const wisdom = Wisdom.memory();
+    const dense = 64 * 64 * 2 + 64 * 128;
+    const plan = await tune(tiny, { ...fast, maxError: 0.9, maxParams: dense / 2, wisdom });
+    expect(plan.total.planParams).toBeLessThanOrEqual(dense / 2);
+    await expect(tune(tiny, { ...fast, maxError: 0.001, maxParams: 10, wisdom })).rejects.toThrow(/no plan meets the budget .* the closest: latency/);
+  });
+
+  it('stops measuring when asked and predicts the rest', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const plan = await tune(tiny, {
+      ...fast,
+      maxError: 0.5,
+      wisdom: Wisdom.memory(),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'measure' && ++seen === 4) controller.abort();
+      },
+    });
+    expect(plan.measuring.interrupted).toBe(true);
+    expect(plan.measuring.measured).toBe(4); // the kernel announced when the stop came still runs
+    expect(plan.measuring.predicted).toBeGreaterThan(0);
+  });
+
+  it('rejects unknown models, malformed configs and missing budgets', async () => {
+    expect(() => resolveModel('bert-huge')).toThrow(/unknown model 'bert-huge' \(known: bert-base, bert-large, distilbert, vit-b16, gpt2-small/);
+    const d = mkdtempSync(join(tmpdir(), 'tf-model-'));
+    writeFileSync(join(d, 'bad.json'), JSON.stringify({ name: 'x', layers: [{ name: 'a', in: 4, out: -1 }] }));
+    expect(() => resolveModel(join(d, 'bad.json'))).toThrow(/layers\.0\.out: Number must be greater than 0/);
+    await expect(tune(tiny, { batch: 4 })).rejects.toThrow(/give a budget/);
+    await expect(tune(tiny, { maxError: 1.5 })).rejects.toThrow(/maxError must be in \[0, 1\)/);
+    expect(() => parsePlan({ format: 'tensorfold-plan', version: 1 })).toThrow(/PLAN|createdAt/);
+  });
+});
+
+describe('latency predictor', () => {
+  it('ranks held-out candidates perfectly on timings that follow a power law per family', () => {
+    const samples = [];
+    for (const family of ['dense', 'lowrank', 'nm'])
+      for (let i = 1; i <= 8; i++) {
+        const flops = 1e6 * i * i, bytes = 1e4 * i;
+        samples.push({ family, flops, bytes, ms: (family === 'nm' ? 2 : 1) * 1e-9 * flops ** 0.9 * bytes ** 0.1 });
+      }
+    const q = heldOutQuality(samples);
+    expect(q.kendallTau).toBeGreaterThan(0.99);
+    expect(q.meanRelativeError).toBeLessThan(0.01);
+    expect(fitPredictor(samples).predict('dense', 4e6, 2e4)).toBeCloseTo(1e-9 * 4e6 ** 0.9 * 2e4 ** 0.1, 6);
+    expect(kendallTau([1, 2, 3], [3, 2, 1])).toBe(-1);
+  });
+});
+
+describe('tensorfold tune (CLI)', () => {
+  it('writes a plan, a report with well-formed SVG charts, and a summary table', () => {
+    const d = mkdtempSync(join(tmpdir(), 'tf-cli-'));
+    writeFileSync(join(d, 'tiny.json'), JSON.stringify(tiny));
+    const r = spawnSync(
+      process.execPath,
+      [join(__dirname, '..', '..', 'bin', 'tensorfold.js'), 'tune', '--model', join(d, 'tiny.json'), '--max-error', '30%', '--batch', '16', '--wisdom', join(d, 'w.json'), '--out', join(d, 'plan.json'), '--report', join(d, 'rep')],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| \*\*total\*\* \|/);
+    expect(r.stdout).toMatch(/synthetic/);
+    const plan = parsePlan(JSON.parse(readFileSync(join(d, 'plan.json'), 'utf8')));
+    expect(plan.model.name).toBe('tiny');
+    const html = readFileSync(join(d, 'rep', 'report.html'), 'utf8');
+    const svgs = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
+    expect(svgs.length).toBe(3);
+    for (const s of svgs) expect(wellFormed(s)).toBe(true);
+    expect(readFileSync(join(d, 'rep', 'report.md'), 'utf8')).toMatch(/## Pareto frontier/);
+  });
+
+  it('reports user errors in one line', () => {
+    const r = spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'tensorfold.js'), 'tune', '--model', 'nope', '--max-error', '0.01'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^tensorfold: unknown model 'nope' \(known: .*\)$/);
+    const bad = spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'tensorfold.js'), 'tune', '--max-error', '2'], { encoding: 'utf8' });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/expected an error in \[0, 1\)/);
+  });
+});
