@@ -61,52 +61,19 @@ void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int6
   }
 }
 
-constexpr int kMaxTv = 8;  // 8 zmm of tokens: 128 per chunk
+// The vector type the shared token-tile kernel is written over.
+struct Vec {
+  using T = __m512;
+  static constexpr int kWidth = 16;
+  static T zero() { return _mm512_setzero_ps(); }
+  static T load(const float* p) { return _mm512_load_ps(p); }
+  static T loadu(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, T v) { _mm512_store_ps(p, v); }
+  static T set1(float v) { return _mm512_set1_ps(v); }
+  static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+};
 
-template <int TV>
-void tile_tv(const NmView& w, int64_t rb, const float* xt, int64_t ldxt, int64_t t0, int64_t tcount,
-             const float* bias, float* y) {
-  alignas(64) float yt[kNmLanes][TV * 16];
-  alignas(64) float val[kNmLanes * kNmUnpackStride];
-  alignas(64) int64_t off[kNmLanes * kNmUnpackStride];
-  const int64_t gpb = nm_groups_per_block(w.m);
-  const int lanes = static_cast<int>(nm_min(kNmLanes, w.rows - rb * kNmLanes));
-  const float* base = xt;
-  for (int64_t g0 = 0; g0 < w.groups; g0 += gpb) {
-    const int64_t g1 = nm_min(w.groups, g0 + gpb);
-    const int64_t count = nm_unpack_block(w, rb, g0, g1, ldxt, kNmUnpackStride, val, off);
-    for (int lane = 0; lane < lanes; ++lane) {
-      __m512 acc[TV];
-      for (int v = 0; v < TV; ++v) acc[v] = g0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(yt[lane] + 16 * v);
-      const float* lv = val + lane * kNmUnpackStride;
-      const int64_t* lo = off + lane * kNmUnpackStride;
-      for (int64_t j = 0; j < count; ++j) {
-        const __m512 wv = _mm512_set1_ps(lv[j]);
-        const float* row = base + lo[j];
-        for (int v = 0; v < TV; ++v) acc[v] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(row + 16 * v), acc[v]);
-      }
-      for (int v = 0; v < TV; ++v) _mm512_store_ps(yt[lane] + 16 * v, acc[v]);
-    }
-  }
-  for (int64_t t = 0; t < tcount; ++t) {
-    float* out = y + (t0 + t) * w.rows + rb * kNmLanes;
-    for (int lane = 0; lane < lanes; ++lane) out[lane] = yt[lane][t] + (bias ? bias[rb * kNmLanes + lane] : 0.0f);
-  }
-}
-
-void tile_kernel(const NmView& w, int64_t rb, const float* xt, int64_t ldxt, int64_t t0,
-                 int64_t tcount, const float* bias, float* y) {
-  switch ((tcount + 15) / 16) {
-    case 1: return tile_tv<1>(w, rb, xt, ldxt, t0, tcount, bias, y);
-    case 2: return tile_tv<2>(w, rb, xt, ldxt, t0, tcount, bias, y);
-    case 3: return tile_tv<3>(w, rb, xt, ldxt, t0, tcount, bias, y);
-    case 4: return tile_tv<4>(w, rb, xt, ldxt, t0, tcount, bias, y);
-    case 5: return tile_tv<5>(w, rb, xt, ldxt, t0, tcount, bias, y);
-    case 6: return tile_tv<6>(w, rb, xt, ldxt, t0, tcount, bias, y);
-    case 7: return tile_tv<7>(w, rb, xt, ldxt, t0, tcount, bias, y);
-    default: return tile_tv<kMaxTv>(w, rb, xt, ldxt, t0, tcount, bias, y);
-  }
-}
+#include "nm_tile.inc"
 
 }  // namespace
 
