@@ -1,6 +1,7 @@
 // The `tensorfold` command. Each subcommand lives in its own file.
 import { Command } from 'commander';
 import { version } from '../runtime';
+import { benchCommand } from './bench';
 import { infoCommand } from './info';
 import { tuneCommand } from './tune';
 
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version(version());
   program.addCommand(infoCommand());
   program.addCommand(tuneCommand());
+  program.addCommand(benchCommand());
   return program;
 }
 
