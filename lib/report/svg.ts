@@ -16,16 +16,18 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-function frame(title: string, xLabel: string, yLabel: string, x0: number, x1: number, y0: number, y1: number, body: (sx: (v: number) => number, sy: (v: number) => number) => string): string {
+function frame(title: string, xLabel: string, yLabel: string, x0: number, x1: number, y0: number, y1: number, body: (sx: (v: number) => number, sy: (v: number) => number) => string, xTicks = true, bottom = PAD.b): string {
+  const PB = bottom;
   const sx = (v: number) => PAD.l + ((v - x0) / (x1 - x0 || 1)) * (W - PAD.l - PAD.r);
-  const sy = (v: number) => H - PAD.b - ((v - y0) / (y1 - y0 || 1)) * (H - PAD.t - PAD.b);
-  const xt = ticks(x0, x1).map((v) => `<line x1="${sx(v)}" y1="${H - PAD.b}" x2="${sx(v)}" y2="${H - PAD.b + 4}" stroke="#333"/><text x="${sx(v)}" y="${H - PAD.b + 18}" text-anchor="middle" font-size="11">${v}</text>`).join('');
+  const sy = (v: number) => HH - PB - ((v - y0) / (y1 - y0 || 1)) * (HH - PAD.t - PB);
+  const HH = H + PB - PAD.b;
+  const xt = !xTicks ? '' : ticks(x0, x1).map((v) => `<line x1="${sx(v)}" y1="${HH - PB}" x2="${sx(v)}" y2="${HH - PB + 4}" stroke="#333"/><text x="${sx(v)}" y="${HH - PB + 18}" text-anchor="middle" font-size="11">${v}</text>`).join('');
   const yt = ticks(y0, y1).map((v) => `<line x1="${PAD.l - 4}" y1="${sy(v)}" x2="${PAD.l}" y2="${sy(v)}" stroke="#333"/><text x="${PAD.l - 8}" y="${sy(v) + 4}" text-anchor="end" font-size="11">${v}</text>`).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${HH}" viewBox="0 0 ${W} ${HH}" font-family="sans-serif">
 <text x="${W / 2}" y="18" text-anchor="middle" font-size="14">${esc(title)}</text>
-<line x1="${PAD.l}" y1="${H - PAD.b}" x2="${W - PAD.r}" y2="${H - PAD.b}" stroke="#333"/><line x1="${PAD.l}" y1="${PAD.t}" x2="${PAD.l}" y2="${H - PAD.b}" stroke="#333"/>
-${xt}${yt}<text x="${(PAD.l + W - PAD.r) / 2}" y="${H - 8}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>
-<text x="14" y="${(PAD.t + H - PAD.b) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${(PAD.t + H - PAD.b) / 2})">${esc(yLabel)}</text>
+<line x1="${PAD.l}" y1="${HH - PB}" x2="${W - PAD.r}" y2="${HH - PB}" stroke="#333"/><line x1="${PAD.l}" y1="${PAD.t}" x2="${PAD.l}" y2="${HH - PB}" stroke="#333"/>
+${xt}${yt}<text x="${(PAD.l + W - PAD.r) / 2}" y="${HH - 8}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>
+<text x="14" y="${(PAD.t + HH - PB) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${(PAD.t + HH - PB) / 2})">${esc(yLabel)}</text>
 ${body(sx, sy)}</svg>`;
 }
 
@@ -49,10 +51,11 @@ export function barChartSvg(title: string, bars: { label: string; a: number; b: 
       bars
         .map((b, i) => {
           const x = sx(i) + w / 2;
-          return `<rect x="${x}" y="${sy(b.a)}" width="${w}" height="${sy(0) - sy(b.a)}" fill="#999"/><rect x="${x + w}" y="${sy(b.b)}" width="${w}" height="${sy(0) - sy(b.b)}" fill="#1f77b4"/><text x="${x + w}" y="${sy(0) + 30}" text-anchor="middle" font-size="9">${esc(b.label)}</text>`;
+          const lx = x + w, ly = sy(0) + 12;
+          return `<rect x="${x}" y="${sy(b.a)}" width="${w}" height="${sy(0) - sy(b.a)}" fill="#999"/><rect x="${x + w}" y="${sy(b.b)}" width="${w}" height="${sy(0) - sy(b.b)}" fill="#1f77b4"/><text x="${lx}" y="${ly}" text-anchor="end" font-size="10" transform="rotate(-35 ${lx} ${ly})">${esc(b.label)}</text>`;
         })
         .join('') +
-      `<rect x="${W - 150}" y="36" width="10" height="10" fill="#999"/><text x="${W - 136}" y="45" font-size="11">${esc(legend[0])}</text><rect x="${W - 80}" y="36" width="10" height="10" fill="#1f77b4"/><text x="${W - 66}" y="45" font-size="11">${esc(legend[1])}</text>`
+      `<rect x="${W - 170}" y="36" width="10" height="10" fill="#999"/><text x="${W - 156}" y="45" font-size="11">${esc(legend[0])}</text><rect x="${W - 80}" y="36" width="10" height="10" fill="#1f77b4"/><text x="${W - 66}" y="45" font-size="11">${esc(legend[1])}</text>`
     );
-  });
+  }, false, 130);
 }
