@@ -12,11 +12,28 @@ export interface MatmulOptions {
   transB?: boolean;
   /** At most this many threads of the compute pool (default: all). */
   threads?: number;
+  /**
+   * Write the result here instead of a new tensor: a Tensor of exactly the
+   * result's shape, not sharing memory with a or b. Reusing one output across
+   * calls saves allocating (and first touching) fresh memory each time.
+   */
+  out?: Tensor;
+}
+
+/** The output buffer: options.out checked against the result shape, or new memory. */
+function outputFor(out: unknown, shape: readonly number[], fn: string): Float32Array {
+  const size = shape.reduce((p, d) => p * d, 1);
+  if (out === undefined) return new Float32Array(size);
+  if (!(out instanceof Tensor)) throw new TypeError(`${fn}: options.out must be a Tensor`);
+  if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i]))
+    throw new RangeError(`${fn}: options.out has shape [${out.shape.join(', ')}], the result is [${shape.join(', ')}]`);
+  return out.data;
 }
 
 interface MatmulPlan {
   calls: GemmCall[];
   shape: number[];
+  out: Float32Array;
 }
 
 function broadcastBatch(a: readonly number[], b: readonly number[], fn: string): number[] {
@@ -53,7 +70,7 @@ function batchOffsets(own: readonly number[], full: readonly number[]): number[]
   return offsets;
 }
 
-function planPacked(a: Tensor, b: PackedWeight, transA: boolean, threads: number, fn: string): MatmulPlan {
+function planPacked(a: Tensor, b: PackedWeight, transA: boolean, threads: number, out: unknown, fn: string): MatmulPlan {
   if (a.rank === 0) throw new RangeError(`${fn}: a must have at least 1 dimension, got a scalar`);
   const [k, n] = b.shape;
   const aMat = a.rank === 1 ? (transA ? [a.shape[0], 1] : [1, a.shape[0]]) : a.shape.slice(-2);
@@ -63,9 +80,9 @@ function planPacked(a: Tensor, b: PackedWeight, transA: boolean, threads: number
   const batch = a.shape.slice(0, Math.max(0, a.rank - 2));
   const count = batch.reduce((p, d) => p * d, 1);
   const shape = [...batch, ...(a.rank === 1 ? [] : [m]), n];
-  const c = new Float32Array(count * m * n);
+  const c = outputFor(out, shape, fn);
   const base: GemmCall = { a: a.data, b: EMPTY, bPacked: b.handle, c, m, n, k, transA, threads };
-  return { calls: [transA ? { ...base, batch: count } : { ...base, m: count * m }], shape };
+  return { calls: [transA ? { ...base, batch: count } : { ...base, m: count * m }], shape, out: c };
 }
 
 const EMPTY = new Float32Array(0);
@@ -78,7 +95,7 @@ function plan(aIn: unknown, bIn: unknown, optsIn: unknown, fn: string): MatmulPl
       throw new RangeError(`${fn}: options.transB does not apply to a packed weight (pack it with { transpose: true } instead)`);
     const transA = opts.transA === undefined ? false : checkBool(opts.transA, `${fn}: options.transA`);
     const threads = opts.threads === undefined ? 0 : checkInt(opts.threads, `${fn}: options.threads`, 1, 256);
-    return planPacked(a, bIn, transA, threads, fn);
+    return planPacked(a, bIn, transA, threads, opts.out, fn);
   }
   const b = asTensor(bIn, `${fn}: b`);
   const transA = opts.transA === undefined ? false : checkBool(opts.transA, `${fn}: options.transA`);
@@ -103,7 +120,7 @@ function plan(aIn: unknown, bIn: unknown, optsIn: unknown, fn: string): MatmulPl
   const batch = broadcastBatch(aBatch, bBatch, fn);
   const shape = [...batch, ...(a.rank === 1 ? [] : [m]), ...(b.rank === 1 ? [] : [n])];
   const count = batch.reduce((p, d) => p * d, 1);
-  const c = new Float32Array(count * m * n);
+  const c = outputFor(opts.out, shape, fn);
   const base: GemmCall = { a: a.data, b: b.data, c, m, n, k, transA, transB, threads };
   const aCount = aBatch.reduce((p, d) => p * d, 1);
   const bCount = bBatch.reduce((p, d) => p * d, 1);
@@ -123,7 +140,7 @@ function plan(aIn: unknown, bIn: unknown, optsIn: unknown, fn: string): MatmulPl
     const offA = batchOffsets(aBatch, batch), offB = batchOffsets(bBatch, batch);
     calls = offA.map((oa, t) => ({ ...base, aOffset: oa * m * k, bOffset: offB[t] * k * n, cOffset: t * m * n }));
   }
-  return { calls, shape };
+  return { calls, shape, out: c };
 }
 
 /**
@@ -134,7 +151,7 @@ export function matmulSync(a: unknown, b: unknown, options?: MatmulOptions): Ten
   const p = plan(a, b, options, 'matmulSync');
   const nat = native();
   for (const call of p.calls) nat.gemm(call);
-  return new Tensor(p.calls[0]?.c ?? new Float32Array(0), p.shape);
+  return options?.out ?? new Tensor(p.out, p.shape);
 }
 
 /** Matrix product on the compute pool; the event loop stays free. */
@@ -142,5 +159,5 @@ export async function matmul(a: unknown, b: unknown, options?: MatmulOptions): P
   const p = plan(a, b, options, 'matmul');
   const nat = native();
   for (const call of p.calls) await nat.gemmAsync(call);
-  return new Tensor(p.calls[0]?.c ?? new Float32Array(0), p.shape);
+  return options?.out ?? new Tensor(p.out, p.shape);
 }

@@ -35,9 +35,12 @@ export async function run(tf, { buildOnnxModel }, opts) {
       const flops = 2 * m * k * n;
       const x = tf.randn([m, k], 1), w = tf.randn([k, n], 2);
       const packed = tf.packWeight(w);
+      const out = tf.zeros([m, n]);
       const peers = [
         { name: 'tensorfold', run: () => tf.matmulSync(x, w) },
         { name: 'tensorfold-packed', run: () => tf.matmulSync(x, packed) },
+        // The output memory reused across calls, as onnxruntime's arena reuses its own.
+        { name: 'tensorfold-packed-out', run: () => tf.matmulSync(x, packed, { out }) },
         { name: 'tensorfold-async', run: () => tf.matmul(x, packed) },
       ];
       if (ort) {
@@ -66,20 +69,23 @@ export async function run(tf, { buildOnnxModel }, opts) {
   const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '-');
   console.log(
     `\n${table(
-      ['M x K x N', 'thr', 'ours', 'packed', 'packed async', 'ort', 'numpy', 'packed/ort', 'ours/numpy', '% peak'],
+      ['M x K x N', 'thr', 'ours', 'packed', 'packed+out', 'packed async', 'ort', 'numpy', 'packed/ort', 'packed+out/ort', 'ours/numpy', '% peak'],
       records.map((r) => [
         `${r.m}x${r.k}x${r.n}`,
         r.threads,
         fmt(r.gflops.tensorfold),
         fmt(r.gflops['tensorfold-packed']),
+        fmt(r.gflops['tensorfold-packed-out']),
         fmt(r.gflops['tensorfold-async']),
         fmt(r.gflops.onnxruntime),
         fmt(r.gflops.numpy),
         ratio(r.gflops['tensorfold-packed'], r.gflops.onnxruntime),
+        ratio(r.gflops['tensorfold-packed-out'], r.gflops.onnxruntime),
         ratio(r.gflops.tensorfold, r.gflops.numpy),
         ((100 * r.gflops['tensorfold-packed']) / r.peak).toFixed(0),
       ]),
-    )}\n(GFLOP/s from medians of alternating rounds. ours: matmulSync(x, w); packed: matmulSync(x, packWeight(w)),\n the like-for-like peer of onnxruntime, which packs its initializer weight once; packed async: await matmul(x, packed).\n NumPy multiplies unpacked operands, like 'ours'. % peak: packed against the FMA probe at the same thread count.)`,
+    )}\n(GFLOP/s from medians of alternating rounds. ours: matmulSync(x, w); packed: matmulSync(x, packWeight(w)),\n the like-for-like peer of onnxruntime, which packs its initializer weight once; packed+out: the same writing into one
+ reused output (onnxruntime's arena reuses its output memory too); packed async: await matmul(x, packed).\n NumPy multiplies unpacked operands, like 'ours'. % peak: packed against the FMA probe at the same thread count.)`,
   );
   return { suite: 'gemm', info: tf.info(), peaks, records };
 }

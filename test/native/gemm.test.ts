@@ -134,4 +134,18 @@ describe('matmul', () => {
     expect(worstBoundRatio(yt.data, matmulRef(xt, w, true), 40)).toBeLessThanOrEqual(1);
     expect(matmulSync(uniform([0, 40], 6), packed).shape).toEqual([0, 70]);
   });
+
+  it('writes into options.out when given, and checks it', async () => {
+    const a = uniform([9, 20], 1), b = uniform([20, 7], 2);
+    const out = new Tensor(new Float32Array(63).fill(NaN), [9, 7]);
+    expect(matmulSync(a, b, { out })).toBe(out);
+    expect(worstBoundRatio(out.data, matmulRef(a, b), 20)).toBeLessThanOrEqual(1);
+    out.data.fill(NaN);
+    expect(await matmul(a, packWeight(b), { out })).toBe(out);
+    expect(worstBoundRatio(out.data, matmulRef(a, b), 20)).toBeLessThanOrEqual(1);
+    expect(() => matmulSync(a, b, { out: new Tensor(new Float32Array(63), [7, 9]) })).toThrow(/options.out has shape \[7, 9\], the result is \[9, 7\]/);
+    expect(() => matmulSync(a, b, { out: a })).toThrow(/options.out has shape/);
+    const alias = new Tensor(a.data.subarray(0, 63), [9, 7]);
+    expect(() => matmulSync(a, b, { out: alias })).toThrow(/c overlaps a/);
+  });
 });
