@@ -29,4 +29,9 @@ describe('tensorfold CLI', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/unknown command/);
   });
+  it('bench rejects unknown suites, naming the known ones', () => {
+    const r = run('bench', 'nosuch');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/unknown suite\(s\): nosuch \(known: gemm, nm/);
+  });
 });
