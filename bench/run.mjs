@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench -- [suite ...] [--threads 1,2] [--quick] [--case NAME] [--report DIR]
+// npm run bench -- [suite ...] [--threads 1,2] [--quick] [--case NAME] [--report DIR] [--seq 512,4096] [--bits 16,32]
 // Runs benchmark suites against the compiled package and writes JSON results
 // under bench/results/.
 import { createRequire } from 'node:module';
@@ -11,6 +11,10 @@ const SUITES = {
   gemm: () => import('./suites/gemm.mjs'),
   nm: () => import('./suites/nm.mjs'),
   einsum: () => import('./suites/einsum.mjs'),
+  'einsum-paths': () => import('./suites/einsum-paths.mjs'),
+  factorized: () => import('./suites/factorized.mjs'),
+  'factorized-accuracy': () => import('./suites/factorized-accuracy.mjs'),
+  attention: () => import('./suites/attention.mjs'),
 };
 
 const args = process.argv.slice(2);
@@ -22,6 +26,8 @@ for (let i = 0; i < args.length; i++) {
   else if (args[i] === '--report') opts.report = args[++i];
   else if (args[i] === '--case') (opts.cases ??= []).push(args[++i]);
   else if (args[i] === '--shape') (opts.shapes ??= []).push(args[++i].split('x').map(Number));
+  else if (args[i] === '--seq') opts.seqs = args[++i].split(',').map(Number);
+  else if (args[i] === '--bits') opts.bits = args[++i].split(',').map(Number);
   else names.push(args[i]);
 }
 const unknown = names.filter((n) => !(n in SUITES));

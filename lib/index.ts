@@ -22,3 +22,5 @@ export {
 } from './einsum';
 export * from './sparse/index';
 export * from './planner/index';
+export * from './attention/index';
+export * from './factorize/index';

@@ -200,6 +200,7 @@ export type MeasureSpec =
   | { kernel: 'hamming-scores'; n: number; bits: number; heads?: number; rows?: number; threads?: number; portablePopcount?: boolean }
   | { kernel: 'qk-scores'; n: number; dim: number; heads?: number; rows?: number; threads?: number }
   | { kernel: 'hash-linear'; n: number; bits: number; dim: number; heads?: number; causal?: boolean; threads?: number }
+  | { kernel: 'add-peak'; threads?: number; iters?: number }
   | { kernel: 'nm'; rows: number; k: number; n: number; m: number; tokens: number; threads?: number };
 
 export interface MeasureOptions {
@@ -301,6 +302,8 @@ export type ChainStepArg =
       loops?: { size?: number; token?: boolean; sa?: number; sb?: number; sc?: number }[];
       /** Pack B (a weight) once at creation. */
       pack?: boolean;
+      /** Run as a narrow-weight GEMM (B a weight copied once, A read in place; at most one loop). */
+      narrow?: boolean;
     }
   | {
       kind: 'permute' | 'sumProduct';

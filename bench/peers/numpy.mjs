@@ -33,6 +33,23 @@ export class NumpyPeer {
     return JSON.parse(value);
   }
 
+  /** Seconds per np.einsum call on numpy's best path (optimize=('optimal', 1e10)), planned once. */
+  async einsum(subscripts, shapes, reps, warmup) {
+    return this.request({ op: 'einsum', subscripts, shapes, reps, warmup });
+  }
+
+  /** np.einsum_path: { path, cost (steps' FLOPs), printed (numpy's figure, cost + 1), seconds }. */
+  async einsumPath(subscripts, shapes, optimize, timeout = 0) {
+    return this.request({ op: 'einsum_path', subscripts, shapes, optimize, timeout });
+  }
+
+  async request(req) {
+    this.proc.stdin.write(`${JSON.stringify(req)}\n`);
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error('numpy worker exited');
+    return JSON.parse(value);
+  }
+
   close() {
     this.proc.stdin.end();
   }

@@ -4,7 +4,7 @@
 
 import { checkInt, checkObject } from '../check';
 import { Tensor, TensorLike, asTensor } from '../tensor';
-import { runAsync, runSync } from './execute';
+import { releaseArenas, runAsync, runSync } from './execute';
 import { SublistItem, interleavedToSubscripts } from './interleaved';
 import { lower } from './lower';
 import { Lru } from './lru';
@@ -27,9 +27,10 @@ interface Compiled {
 
 const programs = new Lru<string, Compiled>(128);
 
-/** Forget cached einsum programs. */
+/** Forget cached einsum programs, and release the memory kept for their intermediates. */
 export function clearEinsumCache(): void {
   programs.clear();
+  releaseArenas();
 }
 
 /** An options object, as opposed to an operand or a sublist. */

@@ -4,6 +4,7 @@
 // referenced (by the call objects) until the last step settles.
 
 import { native, type GemmCall, type MultiplyCall, type NativeBinding, type PermuteCall, type StridedView, type SumProductCall } from '../native';
+import { ArenaPool, uninitialized } from './arenas';
 import { Instr, MatrixArg, Program, StridedArg } from './program';
 import { BufferRef } from './view';
 
@@ -91,39 +92,60 @@ function runAsyncCall(nat: NativeBinding, c: Call): Promise<void> {
   }
 }
 
-/** Sync calls cannot overlap, so they share one arena; kept only while modest. */
-const SHARED_ARENA_MAX = 1 << 24;
-let shared: Float32Array | undefined;
+/** Up to 256 MiB of intermediates stays allocated between calls (clearEinsumCache releases it). */
+const arenas = new ArenaPool(2, 1 << 26);
 
-function allocate(elements: number, what: string, reuse: boolean): Float32Array {
-  if (reuse && shared && shared.length >= elements) return shared;
-  let arr: Float32Array;
+/** Releases the arrays kept for intermediates. */
+export function releaseArenas(): void {
+  arenas.clear();
+}
+
+function allocate(elements: number, what: string, take: (n: number) => Float32Array): Float32Array {
   try {
-    arr = new Float32Array(elements);
+    return take(elements);
   } catch {
     throw new RangeError(`${what}: cannot allocate ${elements} float32 elements; a smaller options.memoryLimit lowers the intermediates' size`);
   }
-  if (reuse && elements <= SHARED_ARENA_MAX) shared = arr;
-  return arr;
+}
+
+const pooled = (n: number) => arenas.take(n);
+
+/**
+ * The output array. A program's last instruction writes every element of
+ * it, so it need not be zeroed; a program without instructions (an index of
+ * size 0) leaves the zeros it must hold.
+ */
+function outputFor(p: Program, fn: string): Float32Array {
+  return allocate(p.outputSize, `${fn}: output`, p.instrs.length > 0 ? uninitialized : (n) => new Float32Array(n));
 }
 
 /** Runs `p` on the calling thread; returns the output data. */
 export function runSync(p: Program, inputs: readonly Float32Array[], threads: number, fn: string): Float32Array {
-  const output = allocate(p.outputSize, `${fn}: output`, false);
+  const output = outputFor(p, fn);
   if (p.instrs.length === 0) return output;
-  const arrays: Arrays = { inputs, arena: allocate(p.arenaSize, `${fn}: intermediates`, true), output };
+  const arena = allocate(p.arenaSize, `${fn}: intermediates`, pooled);
+  const arrays: Arrays = { inputs, arena, output };
   const nat = native();
-  for (const ins of p.instrs) runSyncCall(nat, toCall(ins, arrays, threads));
+  try {
+    for (const ins of p.instrs) runSyncCall(nat, toCall(ins, arrays, threads));
+  } finally {
+    arenas.give(arena);
+  }
   return output;
 }
 
 /** Runs `p` on the compute pool, one step at a time, without blocking the event loop. */
 export async function runAsync(p: Program, inputs: readonly Float32Array[], threads: number, fn: string): Promise<Float32Array> {
-  const output = allocate(p.outputSize, `${fn}: output`, false);
+  const output = outputFor(p, fn);
   if (p.instrs.length === 0) return output;
-  // Each call in flight owns its arena: concurrent einsums must not share one.
-  const arrays: Arrays = { inputs, arena: allocate(p.arenaSize, `${fn}: intermediates`, false), output };
+  // The arena is this call's alone until it is given back: concurrent einsums never share one.
+  const arena = allocate(p.arenaSize, `${fn}: intermediates`, pooled);
+  const arrays: Arrays = { inputs, arena, output };
   const nat = native();
-  for (const ins of p.instrs) await runAsyncCall(nat, toCall(ins, arrays, threads));
+  try {
+    for (const ins of p.instrs) await runAsyncCall(nat, toCall(ins, arrays, threads));
+  } finally {
+    arenas.give(arena);
+  }
   return output;
 }

@@ -7,7 +7,10 @@
 // and 3^n split checks find the best tree (opt_einsum's 'optimal' walks
 // orderings instead, n! of them). Each input may also have its private
 // indices summed first, as opt_einsum's 'dp' does, so the result is never
-// worse than any pairwise optimizer's.
+// worse than any pairwise optimizer's. Among trees of equal cost the one
+// that writes the fewest intermediate elements wins: e.g. for a bilinear
+// form 'bi,oij,bj->bo' contracting x1 with W first writes half the elements
+// the outer product of x1 and x2 would, for the same FLOPs.
 
 import { IndexSpace } from './bitset';
 import { Path, PathProblem, ssaToLinear } from './problem';
@@ -61,6 +64,8 @@ export function optimalPath(p: PathProblem, upperBound = Infinity): Path {
   }
 
   const cost = new Float64Array(N).fill(Infinity);
+  // Elements the cheapest tree for S writes: its intermediates and result.
+  const written = new Float64Array(N);
   const split = new Int32Array(N);
   const choice = new Uint8Array(N); // bit 0: left leaf reduced first, bit 1: right leaf
   for (let k = 0; k < n; k++) cost[1 << k] = 0;
@@ -73,6 +78,7 @@ export function optimalPath(p: PathProblem, upperBound = Infinity): Path {
     const low = s & -s;
     const rest = s ^ low;
     let best = Infinity;
+    let bestWritten = Infinity;
     // Each unordered split once: the left part holds the lowest operand.
     for (let t = rest; ; t = (t - 1) & rest) {
       const a = t | low;
@@ -87,10 +93,17 @@ export function optimalPath(p: PathProblem, upperBound = Infinity): Path {
           for (let oa = 0; oa < aOpts; oa++) {
             for (let ob = 0; ob < bOpts; ob++) {
               let extra = 0;
+              let wrote = written[a] + written[b] + legSize[s];
               const aSet = aLeaf && oa === 0 ? p.inputs[31 - Math.clz32(a)] : null;
               const bSet = bLeaf && ob === 0 ? p.inputs[31 - Math.clz32(b)] : null;
-              if (oa === 1) extra += reduceCost[31 - Math.clz32(a)];
-              if (ob === 1) extra += reduceCost[31 - Math.clz32(b)];
+              if (oa === 1) {
+                extra += reduceCost[31 - Math.clz32(a)];
+                wrote += legSize[a];
+              }
+              if (ob === 1) {
+                extra += reduceCost[31 - Math.clz32(b)];
+                wrote += legSize[b];
+              }
               let inner = false;
               for (let w = 0; w < W; w++) {
                 const x = (aSet ? aSet[w] : legs[a * W + w]) | (bSet ? bSet[w] : legs[b * W + w]);
@@ -98,8 +111,9 @@ export function optimalPath(p: PathProblem, upperBound = Infinity): Path {
                 if ((x & ~legs[s * W + w]) !== 0) inner = true;
               }
               const total = base + extra + space.sizeOf(span) * (inner ? 2 : 1);
-              if (total < best) {
+              if (total < best || (total === best && wrote < bestWritten)) {
                 best = total;
+                bestWritten = wrote;
                 split[s] = a;
                 choice[s] = oa | (ob << 1);
               }
@@ -110,6 +124,7 @@ export function optimalPath(p: PathProblem, upperBound = Infinity): Path {
       if (t === 0) break;
     }
     cost[s] = best;
+    written[s] = bestWritten;
   }
 
   const ssa: number[][] = [];

@@ -8,8 +8,10 @@
 #include "../kernels/hash/hash_attention.h"
 #include "args.h"
 #include "contract_binding.h"
+#include "factorized_binding.h"
 #include "gemm_binding.h"
 #include "hash_binding.h"
+#include "linalg_binding.h"
 #include "measure_binding.h"
 #include "nm_binding.h"
 
@@ -109,6 +111,19 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::MultiplyAsync>("multiplyAsync"),
                              InstanceMethod<&Addon::SumProduct>("sumProduct"),
                              InstanceMethod<&Addon::SumProductAsync>("sumProductAsync"),
+                             InstanceMethod<&Addon::Qr>("qr"),
+                             InstanceMethod<&Addon::QrAsync>("qrAsync"),
+                             InstanceMethod<&Addon::Svd>("svd"),
+                             InstanceMethod<&Addon::SvdAsync>("svdAsync"),
+                             InstanceMethod<&Addon::Cholesky>("cholesky"),
+                             InstanceMethod<&Addon::CholeskyAsync>("choleskyAsync"),
+                             InstanceMethod<&Addon::Trsm>("trsm"),
+                             InstanceMethod<&Addon::TrsmAsync>("trsmAsync"),
+                             InstanceMethod<&Addon::Dgemm>("dgemm"),
+                             InstanceMethod<&Addon::DgemmAsync>("dgemmAsync"),
+                             InstanceMethod<&Addon::ChainCreate>("chainCreate"),
+                             InstanceMethod<&Addon::ChainRun>("chainRun"),
+                             InstanceMethod<&Addon::ChainRunAsync>("chainRunAsync"),
                          });
   }
 
@@ -142,6 +157,19 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value MultiplyAsync(const Napi::CallbackInfo& cb) { return multiply_async(cb); }
   Napi::Value SumProduct(const Napi::CallbackInfo& cb) { return sum_product_sync(cb); }
   Napi::Value SumProductAsync(const Napi::CallbackInfo& cb) { return sum_product_async(cb); }
+  Napi::Value Qr(const Napi::CallbackInfo& cb) { return qr_sync(cb); }
+  Napi::Value QrAsync(const Napi::CallbackInfo& cb) { return qr_async(cb); }
+  Napi::Value Svd(const Napi::CallbackInfo& cb) { return svd_sync(cb); }
+  Napi::Value SvdAsync(const Napi::CallbackInfo& cb) { return svd_async(cb); }
+  Napi::Value Cholesky(const Napi::CallbackInfo& cb) { return cholesky_sync(cb); }
+  Napi::Value CholeskyAsync(const Napi::CallbackInfo& cb) { return cholesky_async(cb); }
+  Napi::Value Trsm(const Napi::CallbackInfo& cb) { return trsm_sync(cb); }
+  Napi::Value TrsmAsync(const Napi::CallbackInfo& cb) { return trsm_async(cb); }
+  Napi::Value Dgemm(const Napi::CallbackInfo& cb) { return dgemm_sync(cb); }
+  Napi::Value DgemmAsync(const Napi::CallbackInfo& cb) { return dgemm_async(cb); }
+  Napi::Value ChainCreate(const Napi::CallbackInfo& cb) { return chain_create(cb); }
+  Napi::Value ChainRun(const Napi::CallbackInfo& cb) { return chain_run_sync(cb); }
+  Napi::Value ChainRunAsync(const Napi::CallbackInfo& cb) { return chain_run_async(cb); }
 };
 
 }  // namespace

@@ -1,9 +1,12 @@
 #include "hash_measure.h"
 
+#include <algorithm>
+#include <atomic>
 #include <random>
 #include <vector>
 
 #include "../core/cpu_features.h"
+#include "../core/thread_pool.h"
 #include "../kernels/hash/hash_attention.h"
 #include "args.h"
 
@@ -41,11 +44,23 @@ void check_size(const Napi::Env& env, double bytes, const std::string& where) {
 }  // namespace
 
 bool is_hash_bench(const std::string& kernel) {
-  return kernel == "hamming-scores" || kernel == "qk-scores" || kernel == "hash-linear";
+  return kernel == "hamming-scores" || kernel == "qk-scores" || kernel == "hash-linear" || kernel == "add-peak";
 }
 
 HashBench hash_bench(const std::string& kernel, const Napi::Object& spec, const std::string& where) {
   Napi::Env env = spec.Env();
+  if (kernel == "add-peak") {
+    const int threads = static_cast<int>(int_prop(spec, "threads", where, 1, 1 << 16, 1));
+    const int64_t iters = int_prop(spec, "iters", where, 1, int64_t{1} << 40, 1 << 22);
+    const MaskedAddProbe probe = masked_add_probe(active_tier());
+    HashBench b;
+    b.run = [probe, threads, iters](int) {
+      static std::atomic<float> sink{0};
+      parallel_run(threads, [&](int, int) { sink.store(probe.run(iters), std::memory_order_relaxed); });
+    };
+    b.ops = double(std::min(threads, pool_threads())) * double(iters) * double(probe.adds_per_iter);
+    return b;
+  }
   const int64_t n = int_prop(spec, "n", where, 1, kMaxDim);
   const int64_t heads = int_prop(spec, "heads", where, 1, 4096, 1);
   const int threads = static_cast<int>(int_prop(spec, "threads", where, 0, 1 << 16, 0));

@@ -21,6 +21,8 @@ struct HashBench {
 //   the same way; ops = 2 * dim flops per pair.
 // hash-linear { n, bits, dim, heads?, causal?, threads? }: linear hash
 //   attention from codes; ops = 2 * n * bits * dim masked additions per head.
+// add-peak { threads?, iters? }: the tier's masked-add ceiling (registers
+//   only); ops = float additions.
 bool is_hash_bench(const std::string& kernel);
 HashBench hash_bench(const std::string& kernel, const Napi::Object& spec, const std::string& where);
 

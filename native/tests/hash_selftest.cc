@@ -195,6 +195,73 @@ static void softmax_case(IsaTier tier, int64_t heads, int64_t nq, int64_t nk, in
   expect_close(what, out, ref, 1e-4);
 }
 
+// Codes against a float64 evaluation of the hash, ignoring bits whose
+// projection is within rounding of zero.
+static void codes_case(IsaTier tier, HashKind kind, int bits, int64_t dim, bool normalize, std::mt19937& rng) {
+  const int64_t heads = 2, seq = 300, m = 37;
+  const int words = hash_words(bits);
+  auto x = normal(heads * seq * dim, rng), planes = normal(heads * dim * bits, rng);
+  auto centers = normal(heads * m * dim, rng), weights = normal(heads * bits * m, rng), mean = normal(heads * m, rng);
+  std::vector<float> gamma = {0.3f, 0.05f};
+  if (normalize)
+    for (int64_t i = 0; i < heads * m; ++i) {
+      double n = 0;
+      for (int64_t d = 0; d < dim; ++d) n += centers[i * dim + d] * centers[i * dim + d];
+      for (int64_t d = 0; d < dim; ++d) centers[i * dim + d] /= std::sqrt(n);
+    }
+  HashCodesArgs a;
+  a.batch = 1;
+  a.heads = heads;
+  a.seq = seq;
+  a.x = x.data();
+  a.lx = {heads * seq * dim, seq * dim, dim};
+  a.fn.kind = kind;
+  a.fn.bits = bits;
+  a.fn.dim = dim;
+  a.fn.heads = heads;
+  a.fn.planes = planes.data();
+  a.fn.anchors = m;
+  a.fn.centers = centers.data();
+  a.fn.weights = weights.data();
+  a.fn.mean = mean.data();
+  a.fn.gamma = gamma.data();
+  a.fn.normalize = normalize;
+  std::vector<uint64_t> codes(heads * seq * words, ~uint64_t{0});
+  a.codes = codes.data();
+  ++checks;
+  bool ok = hash_codes_on_tier(tier, a, 2) == -1;
+  for (int64_t h = 0; h < heads && ok; ++h)
+    for (int64_t s = 0; s < seq && ok; ++s) {
+      const float* xs = x.data() + (h * seq + s) * dim;
+      std::vector<double> phi(m);
+      double xn = 0;
+      for (int64_t d = 0; d < dim; ++d) xn += double(xs[d]) * xs[d];
+      for (int64_t c = 0; c < m; ++c) {
+        double d2 = 0;
+        for (int64_t d = 0; d < dim; ++d) {
+          const double xv = normalize ? xs[d] / std::sqrt(xn) : xs[d];
+          d2 += (xv - centers[(h * m + c) * dim + d]) * (xv - centers[(h * m + c) * dim + d]);
+        }
+        phi[c] = std::exp(-gamma[h] * d2) - mean[h * m + c];
+      }
+      for (int t = 0; t < bits; ++t) {
+        double p = 0;
+        if (kind == HashKind::kSimhash)
+          for (int64_t d = 0; d < dim; ++d) p += double(xs[d]) * planes[(h * dim + d) * bits + t];
+        else
+          for (int64_t c = 0; c < m; ++c) p += phi[c] * weights[(h * bits + t) * m + c];
+        const int bit = (codes[(h * seq + s) * words + t / 64] >> (t % 64)) & 1;
+        if (std::fabs(p) > 1e-3 && bit != (p > 0)) ok = false;
+      }
+      if (bits % 64 && (codes[(h * seq + s) * words + words - 1] >> (bits % 64))) ok = false;
+    }
+  if (!ok) {
+    std::printf("FAIL codes %s kind=%d bits=%d dim=%lld normalize=%d\n", tier_name(tier), int(kind), bits,
+                (long long)dim, normalize);
+    ++failures;
+  }
+}
+
 int main() {
   std::mt19937 rng(7);
   set_pool_threads(2);
@@ -219,6 +286,11 @@ int main() {
             hamming_case(tier, 2, causal ? 130 : 70, 130, 24, bits, causal, topk, portable, rng);
             if (!causal) hamming_case(tier, 1, 3, 700, 9, bits, false, topk, portable, rng);
           }
+    for (int bits : {1, 16, 33, 64, 200})
+      for (int64_t dim : {3, 16, 64, 70}) {
+        codes_case(tier, HashKind::kSimhash, bits, dim, false, rng);
+        codes_case(tier, HashKind::kKernel, bits, dim, bits % 2 == 0, rng);
+      }
     for (bool causal : {false, true})
       for (int64_t dim : {1, 16, 64, 70}) {
         softmax_case(tier, 2, 130, 130, dim, causal, rng);

@@ -6,145 +6,21 @@
 import { describe, expect, it } from 'vitest';
 import { ELLIPSIS, einsum, einsumSync, Tensor } from '../../lib/index';
 import { boundRatio, inexact, intOperands, operands } from './bound';
+import { EXECUTE_CASES } from './cases.mjs';
 
 interface Case {
   readonly sub: string;
   readonly shapes: number[][];
 }
 
-const CASES: Record<string, Case[]> = {
-  'matrix products': [
-    { sub: 'ij,jk->ik', shapes: [[7, 9], [9, 5]] },
-    { sub: 'ij,jk', shapes: [[7, 9], [9, 5]] },
-    { sub: 'ij,jk->ki', shapes: [[7, 9], [9, 5]] },
-    { sub: 'ji,jk->ik', shapes: [[9, 7], [9, 5]] },
-    { sub: 'ij,kj->ik', shapes: [[7, 9], [5, 9]] },
-    { sub: 'ji,kj->ki', shapes: [[9, 7], [5, 9]] },
-    { sub: 'ik,kj->ij', shapes: [[64, 130], [130, 33]] },
-    { sub: 'ijk,jkl->il', shapes: [[4, 3, 5], [3, 5, 6]] },
-    { sub: 'ijk,kjl->il', shapes: [[4, 3, 5], [5, 3, 6]] },
-    { sub: 'ijk,jlk->li', shapes: [[4, 3, 5], [3, 6, 5]] },
-    { sub: 'AbC,bCd->dA', shapes: [[3, 4, 2], [4, 2, 5]] },
-  ],
-  'batched products': [
-    { sub: 'bij,bjk->bik', shapes: [[3, 6, 7], [3, 7, 5]] },
-    { sub: 'ibj,bjk->bik', shapes: [[6, 3, 7], [3, 7, 5]] },
-    { sub: 'bij,bkj->bik', shapes: [[3, 6, 7], [3, 5, 7]] },
-    { sub: 'bji,bjk->ibk', shapes: [[3, 7, 6], [3, 7, 5]] },
-    { sub: 'bij,bjk->kib', shapes: [[3, 6, 7], [3, 7, 5]] },
-    { sub: 'bhqd,bhkd->bhqk', shapes: [[2, 3, 5, 8], [2, 3, 6, 8]] },
-    { sub: 'bhqk,bhkd->bqhd', shapes: [[2, 3, 5, 6], [2, 3, 6, 8]] },
-    { sub: 'bik,kj->bij', shapes: [[4, 5, 6], [6, 3]] },
-    { sub: 'abij,bajk->abik', shapes: [[2, 3, 4, 5], [3, 2, 5, 2]] },
-  ],
-  'vectors, dots and elementwise products': [
-    { sub: 'i,i', shapes: [[11], [11]] },
-    { sub: 'i,i->', shapes: [[11], [11]] },
-    { sub: 'i,i->i', shapes: [[11], [11]] },
-    { sub: 'i,j->ij', shapes: [[4], [6]] },
-    { sub: 'i,j->ji', shapes: [[4], [6]] },
-    { sub: 'i,j,k->kij', shapes: [[2], [3], [4]] },
-    { sub: 'ij,ij->ij', shapes: [[5, 6], [5, 6]] },
-    { sub: 'ij,ji->ij', shapes: [[5, 6], [6, 5]] },
-    { sub: 'ij,ij->', shapes: [[5, 6], [5, 6]] },
-    { sub: 'bi,bi->b', shapes: [[7, 9], [7, 9]] },
-    { sub: 'ib,bi->b', shapes: [[9, 7], [7, 9]] },
-    { sub: 'ij,j->i', shapes: [[8, 5], [5]] },
-    { sub: 'j,ij->i', shapes: [[5], [8, 5]] },
-    { sub: 'i,ij->j', shapes: [[8], [8, 5]] },
-    { sub: 'bk,bkn->bn', shapes: [[3, 7], [3, 7, 6]] },
-    { sub: 'bij,bj->bi', shapes: [[3, 4, 7], [3, 7]] },
-    { sub: 'ij,kl->ijkl', shapes: [[2, 3], [4, 2]] },
-    { sub: 'ij,kl->', shapes: [[2, 3], [4, 2]] },
-  ],
-  'diagonals and traces': [
-    { sub: 'ii', shapes: [[6, 6]] },
-    { sub: 'ii->', shapes: [[6, 6]] },
-    { sub: 'ii->i', shapes: [[6, 6]] },
-    { sub: 'iij->j', shapes: [[3, 3, 4]] },
-    { sub: 'iij->ij', shapes: [[3, 3, 4]] },
-    { sub: 'ijij->ij', shapes: [[3, 4, 3, 4]] },
-    { sub: 'iii->i', shapes: [[3, 3, 3]] },
-    { sub: 'ii,ij->j', shapes: [[4, 4], [4, 5]] },
-    { sub: 'ij,jj->i', shapes: [[3, 4], [4, 4]] },
-    { sub: 'bii,bij->bj', shapes: [[2, 4, 4], [2, 4, 3]] },
-  ],
-  'single operand: permutes and reductions': [
-    { sub: 'ij', shapes: [[3, 4]] },
-    { sub: 'ij->ij', shapes: [[3, 4]] },
-    { sub: 'ij->ji', shapes: [[37, 45]] },
-    { sub: 'ji', shapes: [[3, 4]] },
-    { sub: 'ijk->kji', shapes: [[3, 4, 5]] },
-    { sub: 'ijk->jki', shapes: [[3, 4, 5]] },
-    { sub: 'ij->i', shapes: [[6, 7]] },
-    { sub: 'ij->j', shapes: [[6, 7]] },
-    { sub: 'ijk->j', shapes: [[3, 4, 5]] },
-    { sub: 'ijk->ki', shapes: [[3, 4, 5]] },
-    { sub: 'ij->', shapes: [[6, 7]] },
-    { sub: 'i->', shapes: [[1000]] },
-  ],
-  'one side summed, mixed kinds': [
-    { sub: 'ij,jk->i', shapes: [[3, 4], [4, 5]] },
-    { sub: 'ij,kl->il', shapes: [[3, 4], [5, 6]] },
-    { sub: 'ijk,jl->il', shapes: [[3, 4, 5], [4, 6]] },
-    { sub: 'ij,jk->ijk', shapes: [[3, 4], [4, 5]] },
-    { sub: 'ij,ik->ijk', shapes: [[3, 4], [3, 5]] },
-    { sub: 'bij,bjk->bij', shapes: [[2, 3, 4], [2, 4, 5]] },
-  ],
-  scalars: [
-    { sub: '->', shapes: [[]] },
-    { sub: ',->', shapes: [[], []] },
-    { sub: ',', shapes: [[], []] },
-    { sub: 'i,->i', shapes: [[5], []] },
-    { sub: ',ij->ji', shapes: [[], [3, 4]] },
-    { sub: 'ij,,jk->ik', shapes: [[3, 4], [], [4, 2]] },
-  ],
-  'ellipsis broadcasting': [
-    { sub: '...ij,...jk->...ik', shapes: [[2, 3, 4, 5], [2, 3, 5, 6]] },
-    { sub: '...ij,...jk->...ik', shapes: [[2, 1, 3, 4], [5, 4, 2]] },
-    { sub: '...ij,...jk', shapes: [[3, 4, 5], [5, 6]] },
-    { sub: '...ii->...i', shapes: [[2, 3, 4, 4]] },
-    { sub: 'i...->...', shapes: [[3, 4, 5]] },
-    { sub: '...,...->...', shapes: [[3, 1], [1, 4]] },
-    { sub: '...i,...i->...', shapes: [[2, 3, 6], [3, 6]] },
-    { sub: 'i...j,j...k->...ik', shapes: [[3, 2, 4], [4, 2, 5]] },
-    { sub: '...->...', shapes: [[]] },
-    { sub: 'ij...,jk...->ik...', shapes: [[3, 4], [4, 5]] },
-  ],
-  'size-1 broadcasting': [
-    { sub: 'ij,ij->ij', shapes: [[3, 1], [1, 4]] },
-    { sub: 'ij,jk->ik', shapes: [[3, 1], [5, 4]] },
-    { sub: 'ij,jk->ik', shapes: [[3, 5], [1, 4]] },
-    { sub: 'bij,bjk->bik', shapes: [[1, 3, 4], [5, 4, 2]] },
-    { sub: 'bij,bjk->bik', shapes: [[5, 3, 4], [1, 4, 2]] },
-    { sub: 'ij,i->ij', shapes: [[4, 5], [1]] },
-    { sub: 'ii->i', shapes: [[1, 1]] },
-    { sub: 'i,i->', shapes: [[1], [7]] },
-  ],
-  'chains and networks': [
-    { sub: 'ij,jk,kl->il', shapes: [[5, 6], [6, 7], [7, 4]] },
-    { sub: 'ij,jk,kl,lm->mi', shapes: [[3, 4], [4, 5], [5, 6], [6, 2]] },
-    { sub: 'bi,iaj,jck,kdl->bacdl', shapes: [[6, 4], [4, 2, 5], [5, 3, 4], [4, 2, 3]] },
-    { sub: 'ab,bc,cd,da->', shapes: [[3, 4], [4, 5], [5, 6], [6, 3]] },
-    { sub: 'abc,cde,efa->bdf', shapes: [[2, 3, 4], [4, 3, 2], [2, 3, 2]] },
-    { sub: 'ea,fb,abcd,gc,hd->efgh', shapes: [[3, 2], [3, 3], [2, 3, 4, 2], [2, 4], [3, 2]] },
-    { sub: 'ij,ij,ij->ij', shapes: [[3, 4], [3, 4], [3, 4]] },
-    { sub: 'i,ij,j->', shapes: [[4], [4, 5], [5]] },
-    { sub: 'a,b,c,d,e->', shapes: [[2], [3], [2], [3], [2]] },
-  ],
-  'zero-size dimensions': [
-    { sub: 'ij,jk->ik', shapes: [[3, 0], [0, 4]] },
-    { sub: 'ij,jk->ik', shapes: [[0, 3], [3, 4]] },
-    { sub: 'ij->', shapes: [[0, 3]] },
-    { sub: 'i,i->i', shapes: [[0], [1]] },
-  ],
-};
 
 function check(sub: string, ops: Tensor[], got: Tensor): void {
   const { ratio, shape } = boundRatio(sub, ops, got.data);
   expect(got.shape, `${sub} shape`).toEqual(shape);
   expect(ratio, `${sub} error / bound`).toBeLessThanOrEqual(1);
 }
+
+const CASES: Record<string, Case[]> = EXECUTE_CASES;
 
 describe.each(Object.entries(CASES))('einsum: %s', (_name, cases) => {
   it.each(cases.map((c) => [c.sub, JSON.stringify(c.shapes), c] as const))('%s on %s (sync and async)', async (sub, _s, c) => {

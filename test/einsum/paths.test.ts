@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { clearPathCache, contractPath, OptimizerName } from '../../lib/einsum/paths';
+import { clearPathCache, contractPath, OptimizerName, pathProblem } from '../../lib/einsum/paths';
 import { flopCount } from '../../lib/einsum/problem';
+import { numpyGreedyPath } from '../../lib/einsum/path-greedy-numpy';
+import { parseEinsum } from '../../lib/einsum/parse';
 import { einsumReference } from '../../lib/einsum/reference';
 import { TensorfoldError } from '../../lib/errors';
 import { intData, runPath } from './helpers';
@@ -267,6 +269,48 @@ describe("contractPath reproduces opt_einsum's path tests", () => {
   });
 });
 
+describe("numpy's greedy, and 'auto' beyond 12 operands", () => {
+  // Random networks (bench/suites/einsum-paths.mjs) on which numpy 1.24's
+  // einsum_path(optimize=('greedy', 1e10)) returned these paths; opt_einsum's
+  // greedy ('greedy') finds costlier ones there.
+  const cases = [
+    {
+      sub: 'fhkmrv,gq,di,cvw,y,hoy,cejlpt,fnu,os,nx,erswx,z,adjmtz,gi,bklpqu->ab',
+      shapes: [[3, 5, 7, 3, 3, 2], [6, 7], [4, 3], [7, 2, 4], [8], [5, 6, 8], [7, 2, 6, 2, 7, 6], [3, 5, 8], [6, 7], [5, 3], [2, 3, 7, 4, 3], [5], [6, 4, 6, 3, 6, 5], [6, 3], [7, 7, 2, 7, 7, 8]],
+      path: [[11, 12], [1, 12], [10, 12], [1, 10], [2, 3], [4, 6], [7, 8], [3, 4], [0, 5], [0, 5], [3, 4], [1, 3], [0, 2], [0, 1]],
+      cost: 3186240,
+    },
+    {
+      sub: 'achor,bijtw,dgmq,mv,lqux,p,kt,djknx,orw,s,ei,y,efpsy,fgn,chluv->ab',
+      shapes: [[4, 5, 7, 8, 4], [5, 7, 3, 3, 8], [3, 4, 6, 6], [6, 3], [7, 6, 3, 6], [7], [3, 3], [3, 3, 3, 8, 6], [8, 4, 8], [5], [2, 7], [6], [2, 7, 7, 5, 6], [7, 4, 8], [5, 7, 7, 3, 3]],
+      path: [[0, 8], [4, 10], [0, 7], [8, 9], [6, 8], [0, 1], [3, 7], [3, 7], [2, 6], [1, 2], [2, 3], [0, 3], [0, 2], [0, 1]],
+      cost: 464924,
+    },
+  ];
+  it.each(cases.map((c) => [c.sub, c] as const))('reproduces numpy on %s', (sub, c) => {
+    const p = pathProblem(parseEinsum(sub, c.shapes));
+    expect(numpyGreedyPath(p)).toEqual(c.path);
+    expect(contractPath(sub, ...c.shapes, { optimize: c.path }).optCost).toBe(c.cost);
+    const auto = contractPath(sub, ...c.shapes);
+    expect(auto.method).toBe('greedy');
+    expect(auto.optCost).toBeLessThanOrEqual(c.cost);
+    expect(auto.optCost).toBeLessThanOrEqual(contractPath(sub, ...c.shapes, { optimize: 'greedy' }).optCost);
+  });
+  it('takes outer products only when no pair shares an index, as numpy does', () => {
+    const p = pathProblem(parseEinsum('ab,cd,ef->abcdef', [[2, 3], [4, 5], [6, 7]]));
+    expect(numpyGreedyPath(p)).toEqual([[0, 1], [0, 1]]);
+  });
+});
+
+describe("'optimal' ties", () => {
+  it('go to the tree that writes fewer intermediate elements', () => {
+    // Both orders cost the same FLOPs; x1 · W first writes 2.1M elements, the outer product x1 x2 4.2M.
+    const info = contractPath('bi,oij,bj->bo', [256, 128], [64, 128, 128], [256, 128], { optimize: 'optimal' });
+    expect(info.optCost).toBe(contractPath('bi,oij,bj->bo', [256, 128], [64, 128, 128], [256, 128], { optimize: [[0, 2], [0, 1]] }).optCost);
+    expect(info.path).toEqual([[0, 1], [0, 1]]);
+  });
+});
+
 describe('contractPath steps', () => {
   const kind = (eq: string, shapes: number[][], optimize: number[][] | false = [[0, 1]]) =>
     contractPath(eq, ...shapes, { optimize }).steps.map((s) => [s.kind, s.blas]);
@@ -371,7 +415,8 @@ describe('contractPath options and inputs', () => {
     expect(method(2)).toBe('none');
     expect(method(3)).toBe('optimal');
     expect(method(8)).toBe('optimal');
-    expect(method(9)).toBe('dp');
+    expect(method(10)).toBe('optimal');
+    expect(method(11)).toBe('dp');
     expect(method(12)).toBe('dp');
     expect(method(13)).toBe('greedy');
     expect(method(51)).toBe('greedy');

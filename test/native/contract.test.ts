@@ -67,6 +67,23 @@ describe('strided kernels match a plain loop nest', () => {
       }
     }
   });
+  it('permute: block transposes that keep a short run contiguous on both sides', () => {
+    // [b][q][k] <-> [q][b][k] with k short (as einsum's tensor-train steps
+    // make): the run of k is one tile element; also runs of 1 and of 40.
+    for (const run of [12, 1, 40]) {
+      const shape = [20, 17, run, 2];
+      const src = layout(shape, [3, 1, 0, 2]);
+      const data = rand(src.length + 3, run);
+      const s: StridedView = { data, offset: 3, strides: src.strides };
+      const d = layout(shape, [3, 0, 1, 2]);
+      const want = nestRef(shape, [s], d);
+      for (const threads of [1, 2]) {
+        const out = new Float32Array(d.length);
+        nat().permute({ shape, src: s, dst: { data: out, strides: d.strides }, threads });
+        close(out, want, 0);
+      }
+    }
+  });
   it('multiply: broadcast (stride 0) on either side', async () => {
     const a = layout(shape, [0, 1, 2], [false, true, false]);
     const b = layout(shape, [2, 1, 0], [true, false, false]);

@@ -2,7 +2,11 @@
 // when the source's contiguous dim is a different one, the two are copied in
 // square tiles small enough that the source lines a tile touches stay in L1
 // while the destination rows are written, so neither side strides through
-// memory a line at a time.
+// memory a line at a time. A short run both sides hold contiguously (the
+// innermost dim of a block transpose, e.g. [b][q][k] -> [q][b][k] with k
+// small) is copied whole as one tile element, and the tiles are taken over
+// the next dims: otherwise every run would start on a new line, and often a
+// new page, of the source.
 #include <cstring>
 #include <stdexcept>
 
@@ -12,8 +16,6 @@
 
 namespace tensorfold {
 namespace {
-
-constexpr int64_t kTile = 32;
 
 void copy_row(const float* src, int64_t ss, float* dst, int64_t ds, int64_t n) {
   if (ss == 1 && ds == 1) {
@@ -36,14 +38,26 @@ void copy_rows(const nest::Table& t, const float* src, float* dst, int max_threa
   });
 }
 
-// Dim `a` is the source's contiguous one, `b` the destination's.
-void copy_tiles(const nest::Table& t, int a, int b, const float* src, float* dst, int max_threads) {
+// Tile side (up to 32) for elements of `vec` floats: at most 16 KiB of each
+// side per tile, so a tile's source and destination lines fit L1 together.
+int64_t tile_for(int64_t vec) {
+  int64_t t = 4;
+  while (t < 32 && 2 * t * 2 * t * vec <= 4096) t *= 2;
+  return t;
+}
+
+// Dim `a` is the source's contiguous one (or next-contiguous, past the
+// shared run), `b` the destination's; `vec` > 1 when the innermost dim `v`
+// is a run both sides hold contiguously, copied whole per tile element.
+void copy_tiles(const nest::Table& t, int a, int b, int v, int64_t vec, const float* src, float* dst,
+                int max_threads) {
   const int64_t na = t.size[a], nb = t.size[b];
   const int64_t sa = t.stride(a, 0), sb = t.stride(b, 0), da = t.stride(a, 1), db = t.stride(b, 1);
-  nest::Table outer = nest::select(t, [&](int d) { return d != a && d != b; });
-  const int64_t ta = (na + kTile - 1) / kTile, tb = (nb + kTile - 1) / kTile, per = ta * tb;
+  nest::Table outer = nest::select(t, [&](int d) { return d != a && d != b && (vec == 1 || d != v); });
+  const int64_t tile = tile_for(vec);
+  const int64_t ta = (na + tile - 1) / tile, tb = (nb + tile - 1) / tile, per = ta * tb;
   const int64_t work = outer.count() * per;
-  const int nt = nest::threads_for(static_cast<double>(outer.count()) * na * nb, max_threads);
+  const int nt = nest::threads_for(static_cast<double>(outer.count()) * na * nb * vec, max_threads);
   parallel_for(work, nt, [&](int64_t w0, int64_t w1) {
     nest::Odometer od(outer);
     int64_t pos = w0 / per;
@@ -53,12 +67,19 @@ void copy_tiles(const nest::Table& t, int a, int b, const float* src, float* dst
         ++pos;
         od.next();
       }
-      const int64_t tile = w % per;
-      const int64_t a0 = (tile / tb) * kTile, a1 = std::min(na, a0 + kTile);
-      const int64_t b0 = (tile % tb) * kTile, b1 = std::min(nb, b0 + kTile);
+      const int64_t k = w % per;
+      const int64_t a0 = (k / tb) * tile, a1 = std::min(na, a0 + tile);
+      const int64_t b0 = (k % tb) * tile, b1 = std::min(nb, b0 + tile);
       const float* s = src + od.offset(0);
       float* d = dst + od.offset(1);
-      if (sa == 1 && db == 1) {
+      if (vec > 1) {
+        for (int64_t i = a0; i < a1; ++i)
+          for (int64_t j = b0; j < b1; ++j) {
+            const float* from = s + i * sa + j * sb;
+            float* to = d + i * da + j * db;
+            for (int64_t e = 0; e < vec; ++e) to[e] = from[e];
+          }
+      } else if (sa == 1 && db == 1) {
         for (int64_t i = a0; i < a1; ++i) {
           float* drow = d + i * da;
           const float* scol = s + i;
@@ -71,6 +92,10 @@ void copy_tiles(const nest::Table& t, int a, int b, const float* src, float* dst
     }
   });
 }
+
+// A run shorter than this (in elements), contiguous on both sides, is too
+// short to stream rows along: it becomes a tile element instead.
+constexpr int64_t kShortRun = 64;
 
 }  // namespace
 
@@ -86,13 +111,28 @@ void strided_permute(const StridedNest& n, int max_threads) {
     return;
   }
   const int inner = t.rank() - 1;
-  int a = inner;  // the dim the source is most contiguous along
-  for (int d = 0; d < t.rank(); ++d)
-    if (t.stride(d, 0) < t.stride(a, 0)) a = d;
-  if (a != inner && t.size[a] >= 8 && t.size[inner] >= 8)
-    copy_tiles(t, a, inner, src, dst, max_threads);
-  else
-    copy_rows(t, src, dst, max_threads);
+  // The dim (`skip` aside) that the source is most contiguous along.
+  auto most_contiguous = [&](int skip) {
+    int a = -1;
+    for (int d = t.rank() - 1; d >= 0; --d)
+      if (d != skip && (a < 0 || t.stride(d, 0) < t.stride(a, 0))) a = d;
+    return a;
+  };
+  const int a = most_contiguous(-1);
+  if (a != inner && t.size[a] >= 8 && t.size[inner] >= 8) {
+    copy_tiles(t, a, inner, inner, 1, src, dst, max_threads);
+    return;
+  }
+  // A short run shared by both sides: tile the next dims around it.
+  const int64_t run = t.size[inner];
+  if (a == inner && t.stride(inner, 0) == 1 && t.stride(inner, 1) == 1 && run < kShortRun && t.rank() >= 3) {
+    const int a2 = most_contiguous(inner), b2 = inner - 1;
+    if (a2 != b2 && t.size[a2] >= 4 && t.size[b2] >= 4) {
+      copy_tiles(t, a2, b2, inner, run, src, dst, max_threads);
+      return;
+    }
+  }
+  copy_rows(t, src, dst, max_threads);
 }
 
 }  // namespace tensorfold

@@ -12,7 +12,9 @@
 // add their partial sums at the end.
 #include <stdexcept>
 
+#include "../../core/cpu_features.h"
 #include "../../core/thread_pool.h"
+#include "dot.h"
 #include "nest.h"
 #include "strided.h"
 
@@ -25,42 +27,26 @@ constexpr int64_t kChunk = 256;
 // unit stride streams, anything else is a gather.
 int stride_cost(int64_t s) { return s == 0 ? 0 : s == 1 ? 1 : 4; }
 
-// Σ_{i<n} Π_k p[k][i * s[k]]. Four partial sums break the add chain.
-double run_sum(int nin, const float* const* p, const int64_t* s, int64_t n) {
-  double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  int64_t i = 0;
-  if (nin == 1) {
-    const float* x = p[0];
-    const int64_t sx = s[0];
-    if (sx == 1) {
-      for (; i + 4 <= n; i += 4) {
-        a0 += x[i];
-        a1 += x[i + 1];
-        a2 += x[i + 2];
-        a3 += x[i + 3];
-      }
-    }
-    for (; i < n; ++i) a0 += x[i * sx];
-  } else if (nin == 2) {
-    const float *x = p[0], *y = p[1];
-    const int64_t sx = s[0], sy = s[1];
-    if (sx == 1 && sy == 1) {
-      for (; i + 4 <= n; i += 4) {
-        a0 += static_cast<double>(x[i]) * y[i];
-        a1 += static_cast<double>(x[i + 1]) * y[i + 1];
-        a2 += static_cast<double>(x[i + 2]) * y[i + 2];
-        a3 += static_cast<double>(x[i + 3]) * y[i + 3];
-      }
-    }
-    for (; i < n; ++i) a0 += static_cast<double>(x[i * sx]) * y[i * sy];
-  } else {
-    for (; i < n; ++i) {
-      double prod = p[0][i * s[0]];
-      for (int k = 1; k < nin; ++k) prod *= p[k][i * s[k]];
-      a0 += prod;
-    }
+UnitSumKernel unit_sum_for(IsaTier tier) {
+  switch (tier) {
+    case IsaTier::kAvx512: return unit_sum_avx512();
+    case IsaTier::kAvx2: return unit_sum_avx2();
+    default: return unit_sum_generic();
   }
-  return (a0 + a1) + (a2 + a3);
+}
+
+// Σ_{i<n} Π_k p[k][i * s[k]]; unit-stride sums and dot products on `unit`,
+// the active tier's kernel (dot.h).
+double run_sum(UnitSumKernel unit, int nin, const float* const* p, const int64_t* s, int64_t n) {
+  if (nin == 1 && s[0] == 1) return unit(p[0], nullptr, n);
+  if (nin == 2 && s[0] == 1 && s[1] == 1) return unit(p[0], p[1], n);
+  double acc = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double prod = p[0][i * s[0]];
+    for (int k = 1; k < nin; ++k) prod *= p[k][i * s[k]];
+    acc += prod;
+  }
+  return acc;
 }
 
 // acc[i] += Π_k p[k][i * s[k]] for i < n.
@@ -113,16 +99,23 @@ void sum_inner(const StridedNest& n, const Split& s, int max_threads) {
   const int64_t total = outer_sum.count() * run, outputs = s.out.count();
   const int nt = nest::threads_for(static_cast<double>(outputs) * total * nin, max_threads);
 
-  // Partial sum over summed positions [r0, r1) for the output at `base`.
-  auto partial = [&](const nest::Odometer& at, int64_t r0, int64_t r1, std::vector<const float*>& ptr) {
-    nest::Odometer od(outer_sum);
+  const UnitSumKernel unit = unit_sum_for(active_tier());
+
+  // Partial sum over summed positions [r0, r1) for the output `at` points
+  // to, walking them with the caller's `od`: building an odometer per
+  // output (two small vectors) took a third of a 128-element batched dot.
+  auto partial = [&](const nest::Odometer& at, int64_t r0, int64_t r1, std::vector<const float*>& ptr, nest::Odometer& od) {
+    if (outer_sum.rank() == 0) {  // one run: no odometer to move
+      for (int k = 0; k < nin; ++k) ptr[k] = n.in[k] + at.offset(k) + r0 * step[k];
+      return run_sum(unit, nin, ptr.data(), step.data(), r1 - r0);
+    }
     od.seek(r0 / run);
     int64_t i = r0 % run;
     double acc = 0;
     for (int64_t r = r0; r < r1; i = 0, od.next()) {
       const int64_t len = std::min(run - i, r1 - r);
       for (int k = 0; k < nin; ++k) ptr[k] = n.in[k] + at.offset(k) + od.offset(k) + i * step[k];
-      acc += run_sum(nin, ptr.data(), step.data(), len);
+      acc += run_sum(unit, nin, ptr.data(), step.data(), len);
       r += len;
     }
     return acc;
@@ -130,10 +123,10 @@ void sum_inner(const StridedNest& n, const Split& s, int max_threads) {
 
   if (outputs >= nt) {
     parallel_for(outputs, nt, [&](int64_t b, int64_t e) {
-      nest::Odometer at(s.out);
+      nest::Odometer at(s.out), od(outer_sum);
       at.seek(b);
       std::vector<const float*> ptr(nin);
-      for (int64_t o = b; o < e; ++o, at.next()) n.out[at.offset(nin)] = static_cast<float>(partial(at, 0, total, ptr));
+      for (int64_t o = b; o < e; ++o, at.next()) n.out[at.offset(nin)] = static_cast<float>(partial(at, 0, total, ptr, od));
     });
     return;
   }
@@ -142,10 +135,10 @@ void sum_inner(const StridedNest& n, const Split& s, int max_threads) {
     int64_t r0, r1;
     split_range(total, 1, t, nt_run, &r0, &r1);
     if (r0 >= r1) return;
-    nest::Odometer at(s.out);
+    nest::Odometer at(s.out), od(outer_sum);
     at.seek(0);
     std::vector<const float*> ptr(nin);
-    for (int64_t o = 0; o < outputs; ++o, at.next()) sums[t * outputs + o] = partial(at, r0, r1, ptr);
+    for (int64_t o = 0; o < outputs; ++o, at.next()) sums[t * outputs + o] = partial(at, r0, r1, ptr, od);
   });
   nest::Odometer at(s.out);
   at.seek(0);

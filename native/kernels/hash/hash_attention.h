@@ -184,6 +184,13 @@ std::vector<uint32_t> hamming_key_planes(int64_t units, int64_t nk, int bits, co
 void hamming_scores_blocked(IsaTier tier, int64_t units, int64_t n, int bits, const uint64_t* qcodes,
                             const uint32_t* kplanes, int64_t rows, bool portable_popcount,
                             int max_threads);
+// The masked-add ceiling of a tier's linear sweeps (see HashTierKernels).
+struct MaskedAddProbe {
+  float (*run)(int64_t iters);
+  int64_t adds_per_iter;
+};
+MaskedAddProbe masked_add_probe(IsaTier tier);
+
 void qk_scores_blocked(IsaTier tier, int64_t units, int64_t n, int64_t dim, const float* q,
                        const float* k, int64_t rows, int max_threads);
 

@@ -29,13 +29,6 @@ inline float hsum(__m256 x) {
   return _mm_cvtss_f32(s);
 }
 
-inline float hmax(__m256 x) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 inline int32_t hmin_epi32(__m256i x) {
   __m128i s = _mm_min_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
   s = _mm_min_epi32(s, _mm_shuffle_epi32(s, 0x4E));
@@ -84,32 +77,50 @@ inline __m256 bmask(const Mask* m) { return _mm256_broadcast_ss(reinterpret_cast
 
 template <int DC>
 inline void load_row(const float* p, __m256i tail, __m256 (&x)[DC]) {
+  #pragma GCC unroll 16
   for (int c = 0; c < DC - 1; ++c) x[c] = _mm256_loadu_ps(p + 8 * c);
   x[DC - 1] = _mm256_maskload_ps(p + 8 * (DC - 1), tail);
 }
 
 template <int DC>
 inline void store_row(float* p, __m256i tail, const __m256 (&x)[DC]) {
+  #pragma GCC unroll 16
   for (int c = 0; c < DC - 1; ++c) _mm256_storeu_ps(p + 8 * c, x[c]);
   _mm256_maskstore_ps(p + 8 * (DC - 1), tail, x[DC - 1]);
 }
 
 template <int DC, int BT>
 void key_block(int64_t n, const Mask* km, int64_t ms, int t0, const float* v, int64_t ldv,
-               __m256i tail, float* P, int64_t ldp) {
+               __m256i tail, float* P, int64_t ldp, float* V) {
+  // V is summed in a pass of its own (registers are short here).
+  if (V)
+    for (int64_t j = 0; j < n; ++j) {
+      __m256 x[DC], acc[DC];
+      load_row<DC>(v + j * ldv, tail, x);
+      load_row<DC>(V, tail, acc);
+#pragma GCC unroll 16
+      for (int c = 0; c < DC; ++c) acc[c] = _mm256_add_ps(acc[c], x[c]);
+      store_row<DC>(V, tail, acc);
+    }
   __m256 acc[BT][DC];
+  #pragma GCC unroll 16
   for (int t = 0; t < BT; ++t)
+    #pragma GCC unroll 16
     for (int c = 0; c < DC; ++c) acc[t][c] = _mm256_setzero_ps();
   for (int64_t j = 0; j < n; ++j) {
     __m256 x[DC];
     load_row<DC>(v + j * ldv, tail, x);
     const Mask* mr = km + j * ms + t0;
+    #pragma GCC unroll 16
     for (int t = 0; t < BT; ++t) {
       const __m256 k = bmask(mr + t);
+      #pragma GCC unroll 16
       for (int c = 0; c < DC; ++c) acc[t][c] = _mm256_add_ps(acc[t][c], _mm256_and_ps(k, x[c]));
     }
   }
+  #pragma GCC unroll 16
   for (int t = 0; t < BT; ++t)
+    #pragma GCC unroll 16
     for (int c = 0; c < DC; ++c) {
       float* p = P + (t0 + t) * ldp + 8 * c;
       _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), acc[t][c]));
@@ -118,21 +129,21 @@ void key_block(int64_t n, const Mask* km, int64_t ms, int t0, const float* v, in
 
 template <int DC>
 void key_sweep_dc(int64_t n, int bits, const Mask* km, int64_t ms, const float* v, int64_t ldv,
-                  __m256i tail, float* P, int64_t ldp) {
+                  __m256i tail, float* P, int64_t ldp, float* V) {
   int t0 = 0;
-  for (; t0 + kBits <= bits; t0 += kBits) key_block<DC, kBits>(n, km, ms, t0, v, ldv, tail, P, ldp);
-  if (t0 < bits) key_block<DC, 1>(n, km, ms, t0, v, ldv, tail, P, ldp);
+  for (; t0 + kBits <= bits; t0 += kBits) key_block<DC, kBits>(n, km, ms, t0, v, ldv, tail, P, ldp, t0 ? nullptr : V);
+  if (t0 < bits) key_block<DC, 1>(n, km, ms, t0, v, ldv, tail, P, ldp, t0 ? nullptr : V);
 }
 
 void key_sweep(int64_t n, int bits, const Mask* km, int64_t ms, const float* v, int64_t ldv,
-               int64_t w, float* P, int64_t ldp) {
+               int64_t w, float* P, int64_t ldp, float* V) {
   const int dc = static_cast<int>((w + 7) / 8);
   const __m256i tail = lanes8(w - 8 * (dc - 1));
   switch (dc) {
-    case 1: key_sweep_dc<1>(n, bits, km, ms, v, ldv, tail, P, ldp); break;
-    case 2: key_sweep_dc<2>(n, bits, km, ms, v, ldv, tail, P, ldp); break;
-    case 3: key_sweep_dc<3>(n, bits, km, ms, v, ldv, tail, P, ldp); break;
-    default: key_sweep_dc<4>(n, bits, km, ms, v, ldv, tail, P, ldp); break;
+    case 1: key_sweep_dc<1>(n, bits, km, ms, v, ldv, tail, P, ldp, V); break;
+    case 2: key_sweep_dc<2>(n, bits, km, ms, v, ldv, tail, P, ldp, V); break;
+    case 3: key_sweep_dc<3>(n, bits, km, ms, v, ldv, tail, P, ldp, V); break;
+    default: key_sweep_dc<4>(n, bits, km, ms, v, ldv, tail, P, ldp, V); break;
   }
 }
 
@@ -142,13 +153,17 @@ void query_rows(int bits, const Mask* qm, int64_t ms, const float* P, int64_t ld
                 const float* V, const float* W, const float* vself, int64_t ldvs, float* out,
                 int64_t ldo) {
   __m256 acc[R][DC];
+  #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 16
     for (int c = 0; c < DC; ++c) acc[r][c] = _mm256_setzero_ps();
   for (int t = 0; t < bits; ++t) {
     __m256 p[DC];
     load_row<DC>(P + t * ldp, tail, p);
+    #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const __m256 k = bmask(qm + r * ms + t);
+      #pragma GCC unroll 16
       for (int c = 0; c < DC; ++c) acc[r][c] = _mm256_add_ps(acc[r][c], _mm256_and_ps(k, p[c]));
     }
   }
@@ -156,10 +171,12 @@ void query_rows(int bits, const Mask* qm, int64_t ms, const float* P, int64_t ld
   load_row<DC>(V, tail, vv);
   load_row<DC>(W, tail, ww);
   const __m256 va = _mm256_set1_ps(alpha), vg = _mm256_set1_ps(gamma), vd = _mm256_set1_ps(delta);
+  #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     const __m256 vb = _mm256_set1_ps(beta[r]), vr = _mm256_set1_ps(rr[r]);
     __m256 o[DC], self[DC];
     if (vself) load_row<DC>(vself + r * ldvs, tail, self);
+    #pragma GCC unroll 16
     for (int c = 0; c < DC; ++c) {
       __m256 x = _mm256_fmadd_ps(va, acc[r][c], _mm256_fnmadd_ps(vg, ww[c], _mm256_mul_ps(vb, vv[c])));
       if (vself) x = _mm256_fmadd_ps(vd, self[c], x);
@@ -201,29 +218,36 @@ template <int DC, int BT, bool Q>
 void causal_block(int64_t n, const Mask* km, const Mask* qm, int64_t ms, int t0, const float* v,
                   int64_t ldv, __m256i tail, float* P, int64_t ldp, float* out, int64_t ldo) {
   __m256 p[BT][DC];
+  #pragma GCC unroll 16
   for (int t = 0; t < BT; ++t) load_row<DC>(P + (t0 + t) * ldp, tail, p[t]);
   for (int64_t i = 0; i < n; ++i) {
     __m256 x[DC];
     load_row<DC>(v + i * ldv, tail, x);
     const Mask* kr = km + i * ms + t0;
+    #pragma GCC unroll 16
     for (int t = 0; t < BT; ++t) {
       const __m256 k = bmask(kr + t);
+      #pragma GCC unroll 16
       for (int c = 0; c < DC; ++c) p[t][c] = _mm256_add_ps(p[t][c], _mm256_and_ps(k, x[c]));
     }
     if (Q) {
       __m256 o[DC];
       if (t0 == 0)
+        #pragma GCC unroll 16
         for (int c = 0; c < DC; ++c) o[c] = _mm256_setzero_ps();
       else
         load_row<DC>(out + i * ldo, tail, o);
       const Mask* qr = qm + i * ms + t0;
+      #pragma GCC unroll 16
       for (int t = 0; t < BT; ++t) {
         const __m256 k = bmask(qr + t);
+        #pragma GCC unroll 16
         for (int c = 0; c < DC; ++c) o[c] = _mm256_add_ps(o[c], _mm256_and_ps(k, p[t][c]));
       }
       store_row<DC>(out + i * ldo, tail, o);
     }
   }
+  #pragma GCC unroll 16
   for (int t = 0; t < BT; ++t) store_row<DC>(P + (t0 + t) * ldp, tail, p[t]);
 }
 
@@ -281,13 +305,16 @@ constexpr int kRows = 4;
 inline void dist_rows(const uint32_t* q, int64_t ldq, int rows, const uint32_t* kp, int64_t ldk,
                       int64_t j, __m256i lanes, int planes, __m256i (&d)[kRows]) {
   __m256i acc[kRows];
+  #pragma GCC unroll 16
   for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_si256();
   for (int p = 0; p < planes; ++p) {
     const __m256i k = _mm256_maskload_epi32(reinterpret_cast<const int*>(kp + p * ldk + j), lanes);
+    #pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r)
       if (r < rows)
         acc[r] = _mm256_add_epi8(acc[r], bytecount(_mm256_xor_si256(_mm256_set1_epi32(static_cast<int>(q[r * ldq + p])), k)));
   }
+  #pragma GCC unroll 16
   for (int r = 0; r < kRows; ++r) d[r] = widen(acc[r]);
 }
 
@@ -311,6 +338,7 @@ void hamming_min(const uint32_t* q, int64_t ldq, int64_t mq, const uint32_t* kp,
     const int rows = mq - i < kRows ? static_cast<int>(mq - i) : kRows;
     int64_t lim[kRows], most = 0;
     __m256i best[kRows];
+    #pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r) {
       lim[r] = r < rows ? causal_limit(diag, i + r, nk) : 0;
       most = lim[r] > most ? lim[r] : most;
@@ -337,6 +365,7 @@ void hamming_weights(const uint32_t* q, int64_t ldq, int64_t mq, const uint32_t*
     const int rows = mq - i < kRows ? static_cast<int>(mq - i) : kRows;
     int64_t lim[kRows];
     __m256 sum[kRows];
+    #pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r) {
       lim[r] = r < rows ? causal_limit(diag, i + r, nk) : 0;
       sum[r] = _mm256_setzero_ps();
@@ -356,31 +385,40 @@ void hamming_weights(const uint32_t* q, int64_t ldq, int64_t mq, const uint32_t*
   }
 }
 
-void softmax_tile(float* s, int64_t lds, int64_t rows, int64_t cols, int64_t diag, float* m, float* l,
+void softmax_cols(float* st, int64_t ld, int64_t keys, int64_t queries, int64_t diag, float* m, float* l,
                   float* corr) {
   const __m256 ninf = _mm256_set1_ps(-__builtin_inff());
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = s + r * lds;
-    const int64_t lim = causal_limit(diag, r, cols);
-    __m256 mx = ninf;
-    for (int64_t j = 0; j < lim; j += 8) {
-      const __m256i ok = lanes8(lim - j);
-      mx = _mm256_max_ps(mx, _mm256_blendv_ps(ninf, _mm256_maskload_ps(row + j, ok), _mm256_castsi256_ps(ok)));
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int64_t j = 0; j < queries; j += 8) {
+    const __m256i cols = lanes8(queries - j);
+    const int64_t base = diag >= kNoCausal ? kNoCausal : diag + j;
+    const int64_t all = base >= kNoCausal ? keys : (base + 1 < 0 ? 0 : base + 1 > keys ? keys : base + 1);
+    // Key p is allowed in lane q when p <= base + q.
+    auto allowed = [&](int64_t p) -> __m256i {
+      if (p < all) return cols;
+      const int64_t first = p - base;
+      if (first >= 8) return _mm256_setzero_si256();
+      return _mm256_and_si256(cols, _mm256_cmpgt_epi32(lane, _mm256_set1_epi32(static_cast<int>(first) - 1)));
+    };
+    const __m256 m_old = _mm256_blendv_ps(ninf, _mm256_maskload_ps(m + j, cols), _mm256_castsi256_ps(cols));
+    __m256 mx = m_old;
+    const int64_t last = base >= kNoCausal ? keys : (base + 8 < keys ? base + 8 : keys);
+    for (int64_t p = 0; p < last; ++p) {
+      const __m256i ok = allowed(p);
+      mx = _mm256_blendv_ps(mx, _mm256_max_ps(mx, _mm256_maskload_ps(st + p * ld + j, ok)), _mm256_castsi256_ps(ok));
     }
-    const float bm = hmax(mx);
-    const float mn = lim == 0 ? m[r] : (bm > m[r] ? bm : m[r]);
-    const float cr = lim == 0 || mn == m[r] ? 1.0f : _mm256_cvtss_f32(exp256(_mm256_set1_ps(m[r] - mn)));
-    const __m256 vm = _mm256_set1_ps(mn);
+    const __m256 same = _mm256_cmp_ps(mx, m_old, _CMP_EQ_OQ);
+    const __m256 cr = _mm256_blendv_ps(exp256(_mm256_sub_ps(m_old, mx)), _mm256_set1_ps(1.0f), same);
     __m256 sum = _mm256_setzero_ps();
-    for (int64_t j = 0; j < cols; j += 8) {
-      const __m256i all = lanes8(cols - j), ok = lanes8(lim - j);
-      const __m256 e = _mm256_and_ps(_mm256_castsi256_ps(ok), exp256(_mm256_sub_ps(_mm256_maskload_ps(row + j, ok), vm)));
+    for (int64_t p = 0; p < keys; ++p) {
+      const __m256i ok = p < last ? allowed(p) : _mm256_setzero_si256();
+      const __m256 e = _mm256_and_ps(_mm256_castsi256_ps(ok), exp256(_mm256_sub_ps(_mm256_maskload_ps(st + p * ld + j, ok), mx)));
       sum = _mm256_add_ps(sum, e);
-      _mm256_maskstore_ps(row + j, all, e);
+      _mm256_maskstore_ps(st + p * ld + j, cols, e);
     }
-    corr[r] = cr;
-    l[r] = l[r] * cr + hsum(sum);
-    m[r] = mn;
+    _mm256_maskstore_ps(corr + j, cols, cr);
+    _mm256_maskstore_ps(l + j, cols, _mm256_fmadd_ps(_mm256_maskload_ps(l + j, cols), cr, sum));
+    _mm256_maskstore_ps(m + j, cols, mx);
   }
 }
 
@@ -423,6 +461,75 @@ void rbf(float* g, int64_t ldg, int64_t rows, int64_t m, const float* xa, const 
   }
 }
 
+// R rows by C vectors of columns per block (16 ymm registers hold R * C
+// accumulators, C columns of b and a broadcast).
+template <int R, int C>
+void rows_block(const float* x, int64_t ldx, int rows, int64_t k, const float* b, int64_t n, int64_t j0,
+                float* out, int64_t ldo) {
+  __m256i lanes[C];
+#pragma GCC unroll 16
+  for (int c = 0; c < C; ++c) lanes[c] = lanes8(n - j0 - 8 * c);
+  __m256 acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+  for (int64_t p = 0; p < k; ++p) {
+    __m256 bv[C];
+#pragma GCC unroll 16
+    for (int c = 0; c < C; ++c) bv[c] = _mm256_maskload_ps(b + p * n + j0 + 8 * c, lanes[c]);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m256 xv = _mm256_broadcast_ss(x + (r < rows ? r : 0) * ldx + p);
+#pragma GCC unroll 16
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(xv, bv[c], acc[r][c]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+    if (r < rows)
+#pragma GCC unroll 16
+      for (int c = 0; c < C; ++c) _mm256_maskstore_ps(out + r * ldo + j0 + 8 * c, lanes[c], acc[r][c]);
+}
+
+void rows_times(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* b, int64_t n,
+                float* out, int64_t ldo) {
+  for (int64_t j0 = 0; j0 < n; j0 += 16)
+    for (int64_t i = 0; i < rows; i += 4)
+      rows_block<4, 2>(x + i * ldx, ldx, static_cast<int>(rows - i < 4 ? rows - i : 4), k, b, n, j0,
+                       out + i * ldo, ldo);
+}
+
+// Projections of a few rows into a stack buffer, then their signs.
+int64_t rows_sign(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* b, int bits,
+                  uint64_t* codes, int words) {
+  constexpr int kGroup = 4;
+  float proj[kGroup * 256];
+  int64_t first = -1;
+  for (int64_t i = 0; i < rows; i += kGroup) {
+    const int64_t n = rows - i < kGroup ? rows - i : kGroup;
+    rows_times(x + i * ldx, ldx, n, k, b, bits, proj, bits);
+    const int64_t bad = sign_pack(proj, bits, n, bits, codes + i * words, words);
+    if (bad >= 0 && first < 0) first = i + bad;
+  }
+  return first;
+}
+
+float masked_add_peak(int64_t iters) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  __m256 x = _mm256_castsi256_ps(_mm256_setr_epi32(0x33D6BF95, 0, 0x33D6BF95, 0, 0x33D6BF95, 0, 0x33D6BF95, 0));
+  __m256 m = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+  asm volatile("" : "+x"(m));
+  for (int64_t it = 0; it < iters; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_add_ps(acc[i], _mm256_and_ps(m, x));
+  }
+  __m256 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, acc[i]);
+  return hsum(s);
+}
+
 }  // namespace
 
 const HashTierKernels& hash_kernels_avx2() {
@@ -433,8 +540,11 @@ const HashTierKernels& hash_kernels_avx2() {
       kMaskAlign,
       linear_head,
       {"avx2-pshufb", hamming_tile, hamming_min, hamming_weights},
-      softmax_tile,
-      sign_pack,
+      softmax_cols,
+      rows_times,
+      rows_sign,
+      masked_add_peak,
+      12 * 8,
       rbf,
   };
   return k;

@@ -1,6 +1,7 @@
-// Hashing to packed codes: projections on the GEMM kernels, blocks of rows at
-// a time, then the tier's sign_pack (and, for the kernel hash, its RBF
-// features in between).
+// Hashing to packed codes, blocks of rows at a time: projections and signs by
+// the tier's rows_sign (the projected widths, bits or anchors, are small, so
+// packing for the GEMM kernels would cost more than it saves); the kernel
+// hash first makes its RBF features with rows_times and rbf.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -9,32 +10,13 @@
 
 #include "../../core/aligned_buffer.h"
 #include "../../core/thread_pool.h"
-#include "../gemm/gemm.h"
 #include "hash_attention.h"
 #include "hash_dispatch.h"
 
 namespace tensorfold {
 namespace {
 
-constexpr int64_t kRowBlock = 256;
-
-// C (rows x n, ld n) = A (rows x k, row stride lda) times B[p][j] = b[p * rs + j * cs].
-void product(IsaTier tier, int64_t rows, int64_t n, int64_t k, const float* a, int64_t lda,
-             const float* b, int64_t rs, int64_t cs, float* c) {
-  GemmArgs g;
-  g.m = rows;
-  g.n = n;
-  g.k = k;
-  g.a = a;
-  g.rs_a = lda;
-  g.cs_a = 1;
-  g.b = b;
-  g.rs_b = rs;
-  g.cs_b = cs;
-  g.c = c;
-  g.rs_c = n;
-  sgemm_on_tier(tier, g, GemmBatch{}, 1);
-}
+constexpr int64_t kRowBlock = 64;  // rows whose features stay in L1
 
 }  // namespace
 
@@ -46,21 +28,28 @@ int64_t hash_codes_on_tier(IsaTier tier, const HashCodesArgs& a, int max_threads
   const int words = hash_words(f.bits);
   const bool kernel = f.kind == HashKind::kKernel;
   const int64_t m = kernel ? f.anchors : 0;
-  // |c_a|^2 per anchor of every parameter head.
-  std::vector<float> cn(static_cast<size_t>(f.heads * m));
-  for (int64_t i = 0; i < f.heads * m; ++i) {
-    double s = 0;
-    for (int64_t d = 0; d < f.dim; ++d) s += double(f.centers[i * f.dim + d]) * f.centers[i * f.dim + d];
-    cn[i] = static_cast<float>(s);
-  }
+  // |c_a|^2 per anchor, and the anchors and projection transposed
+  // ([dim][m] and [m][bits] per head) for the row products.
+  std::vector<float> cn(static_cast<size_t>(f.heads * m)), ct(static_cast<size_t>(f.heads * m * f.dim)),
+      wt(static_cast<size_t>(f.heads * m * f.bits));
+  for (int64_t h = 0; h < f.heads; ++h)
+    for (int64_t a = 0; a < m; ++a) {
+      const float* c = f.centers + (h * m + a) * f.dim;
+      double s = 0;
+      for (int64_t d = 0; d < f.dim; ++d) {
+        s += double(c[d]) * c[d];
+        ct[(h * f.dim + d) * m + a] = c[d];
+      }
+      cn[h * m + a] = static_cast<float>(s);
+      for (int t = 0; t < f.bits; ++t) wt[(h * m + a) * f.bits + t] = f.weights[(h * f.bits + t) * m + a];
+    }
   const int64_t blocks = (a.seq + kRowBlock - 1) / kRowBlock;
   const double work = static_cast<double>(bh) * a.seq * (kernel ? m * (f.dim + f.bits) : f.dim * f.bits);
   const int nt = hash_threads(max_threads, bh * blocks, work);
   std::atomic<int64_t> first_bad{INT64_MAX};
   parallel_for(bh * blocks, nt, [&](int64_t u0, int64_t u1) {
     static thread_local AlignedBuffer buf;
-    float* proj = buf.floats(static_cast<size_t>(kRowBlock * (f.bits + m + 2)));
-    float* g = proj + kRowBlock * f.bits;
+    float* g = buf.floats(static_cast<size_t>(kRowBlock * (m + 2)));
     float* xa = g + kRowBlock * m;
     float* xb = xa + kRowBlock;
     for (int64_t u = u0; u < u1; ++u) {
@@ -69,10 +58,12 @@ int64_t hash_codes_on_tier(IsaTier tier, const HashCodesArgs& a, int max_threads
       const int64_t b = head / a.heads, h = head % a.heads;
       const int64_t fh = f.heads == 1 ? 0 : h;
       const float* x = a.x + b * a.lx.batch + h * a.lx.head + s0 * a.lx.token;
+      uint64_t* codes = a.codes + (head * a.seq + s0) * words;
+      int64_t bad;
       if (!kernel) {
-        product(tier, rows, f.bits, f.dim, x, a.lx.token, f.planes + fh * f.dim * f.bits, f.bits, 1, proj);
+        bad = k.rows_sign(x, a.lx.token, rows, f.dim, f.planes + fh * f.dim * f.bits, f.bits, codes, words);
       } else {
-        product(tier, rows, m, f.dim, x, a.lx.token, f.centers + fh * m * f.dim, 1, f.dim, g);
+        k.rows_times(x, a.lx.token, rows, f.dim, ct.data() + fh * f.dim * m, m, g, m);
         for (int64_t i = 0; i < rows; ++i) {
           const float* xi = x + i * a.lx.token;
           float s = 0.0f;
@@ -88,9 +79,8 @@ int64_t hash_codes_on_tier(IsaTier tier, const HashCodesArgs& a, int max_threads
           }
         }
         k.rbf(g, m, rows, m, xa, xb, cn.data() + fh * m, f.gamma[fh], f.mean + fh * m);
-        product(tier, rows, f.bits, m, g, m, f.weights + fh * f.bits * m, 1, m, proj);
+        bad = k.rows_sign(g, m, rows, m, wt.data() + fh * m * f.bits, f.bits, codes, words);
       }
-      const int64_t bad = k.sign_pack(proj, f.bits, rows, f.bits, a.codes + (head * a.seq + s0) * words, words);
       if (bad >= 0) {
         int64_t want = head * a.seq + s0 + bad, cur = first_bad.load();
         while (want < cur && !first_bad.compare_exchange_weak(cur, want)) {

@@ -28,6 +28,11 @@ const char* hash_popcount_name(IsaTier tier, bool portable_popcount) {
   return hamming_kernels_for(tier, portable_popcount).name;
 }
 
+MaskedAddProbe masked_add_probe(IsaTier tier) {
+  const HashTierKernels& k = hash_kernels_for(tier);
+  return MaskedAddProbe{k.masked_add_peak, k.peak_adds_per_iter};
+}
+
 int hash_threads(int max_threads, int64_t units, double work) {
   const int pool = pool_threads();
   int nt = max_threads > 0 ? std::min(max_threads, pool) : pool;

@@ -33,9 +33,10 @@ void expand_masks(const uint64_t* codes, int64_t n, int words, int bits, int64_t
 }
 
 void key_sweep(int64_t n, int bits, const Mask* km, int64_t ms, const float* v, int64_t ldv,
-               int64_t w, float* P, int64_t ldp) {
+               int64_t w, float* P, int64_t ldp, float* V) {
   for (int64_t j = 0; j < n; ++j) {
     const float* x = v + j * ldv;
+    for (int64_t d = 0; d < w; ++d) V[d] += x[d];
     for (int t = 0; t < bits; ++t) {
       const Mask m = km[j * ms + t];
       float* p = P + t * ldp;
@@ -132,26 +133,29 @@ void hamming_weights(const uint32_t* q, int64_t ldq, int64_t mq, const uint32_t*
   }
 }
 
-void softmax_tile(float* s, int64_t lds, int64_t rows, int64_t cols, int64_t diag, float* m, float* l,
+void softmax_cols(float* st, int64_t ld, int64_t keys, int64_t queries, int64_t diag, float* m, float* l,
                   float* corr) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = s + r * lds;
-    const int64_t lim = causal_limit(diag, r, cols);
-    float mn = m[r];
-    for (int64_t j = 0; j < lim; ++j) mn = row[j] > mn ? row[j] : mn;
-    // A NaN score makes its row NaN, as in the reference.
-    for (int64_t j = 0; j < lim; ++j)
-      if (row[j] != row[j]) mn = row[j];
-    const float cr = lim == 0 || mn == m[r] ? 1.0f : std::exp(m[r] - mn);
+  for (int64_t j = 0; j < queries; ++j) {
+    const int64_t lim = causal_limit(diag, j, keys);
+    float mn = m[j];
+    bool nan = false;
+    for (int64_t p = 0; p < lim; ++p) {
+      const float x = st[p * ld + j];
+      mn = x > mn ? x : mn;
+      nan |= x != x;
+    }
+    // A NaN score makes its column NaN, as in the reference.
+    if (nan) mn = __builtin_nanf("");
+    const float cr = mn == m[j] ? 1.0f : std::exp(m[j] - mn);
     float sum = 0.0f;
-    for (int64_t j = 0; j < cols; ++j) {
-      const float e = j < lim ? std::exp(row[j] - mn) : 0.0f;
-      row[j] = e;
+    for (int64_t p = 0; p < keys; ++p) {
+      const float e = p < lim ? std::exp(st[p * ld + j] - mn) : 0.0f;
+      st[p * ld + j] = e;
       sum += e;
     }
-    corr[r] = cr;
-    l[r] = l[r] * cr + sum;
-    m[r] = mn;
+    corr[j] = cr;
+    l[j] = l[j] * cr + sum;
+    m[j] = lim > 0 ? mn : m[j];
   }
 }
 
@@ -183,6 +187,46 @@ void rbf(float* g, int64_t ldg, int64_t rows, int64_t m, const float* xa, const 
   }
 }
 
+void rows_times(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* b, int64_t n,
+                float* out, int64_t ldo) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* o = out + i * ldo;
+    for (int64_t j = 0; j < n; ++j) o[j] = 0.0f;
+    for (int64_t p = 0; p < k; ++p) {
+      const float xp = x[i * ldx + p];
+      const float* bp = b + p * n;
+      for (int64_t j = 0; j < n; ++j) o[j] += xp * bp[j];
+    }
+  }
+}
+
+// Projections of a few rows into a stack buffer, then their signs.
+int64_t rows_sign(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* b, int bits,
+                  uint64_t* codes, int words) {
+  constexpr int kGroup = 4;
+  float proj[kGroup * 256];
+  int64_t first = -1;
+  for (int64_t i = 0; i < rows; i += kGroup) {
+    const int64_t n = rows - i < kGroup ? rows - i : kGroup;
+    rows_times(x + i * ldx, ldx, n, k, b, bits, proj, bits);
+    const int64_t bad = sign_pack(proj, bits, n, bits, codes + i * words, words);
+    if (bad >= 0 && first < 0) first = i + bad;
+  }
+  return first;
+}
+
+float masked_add_peak(int64_t iters) {
+  float acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = static_cast<float>(i);
+  Mask m = 0xFFFFFFFFu;
+  asm volatile("" : "+r"(m));
+  for (int64_t it = 0; it < iters; ++it)
+    for (int i = 0; i < 16; ++i) acc[i] += masked(1e-7f, m);
+  float s = 0;
+  for (int i = 0; i < 16; ++i) s += acc[i];
+  return s;
+}
+
 }  // namespace
 
 const HashTierKernels& hash_kernels_generic() {
@@ -193,8 +237,11 @@ const HashTierKernels& hash_kernels_generic() {
       kMaskAlign,
       linear_head,
       {"generic-swar", hamming_tile, hamming_min, hamming_weights},
-      softmax_tile,
-      sign_pack,
+      softmax_cols,
+      rows_times,
+      rows_sign,
+      masked_add_peak,
+      16,
       rbf,
   };
   return k;

@@ -68,20 +68,8 @@ void dense_block(IsaTier tier, const HammingKernels& hk, const HammingAttentionA
     const int64_t kb = std::min(kKeyBlock, nkeys - j0);
     hk.weights(q, ldq, qb, kpu + j0, a.nk, kb, planes, a.causal ? i0 - j0 : kNoCausal, hmin, c, w,
                kKeyBlock, rowsum);
-    GemmArgs g;
-    g.m = qb;
-    g.n = a.dim;
-    g.k = kb;
-    g.a = w;
-    g.rs_a = kKeyBlock;
-    g.cs_a = 1;
-    g.b = v + j0 * a.lv.token;
-    g.rs_b = a.lv.token;
-    g.cs_b = 1;
-    g.c = out;
-    g.rs_c = a.lo.token;
-    g.beta = j0 == 0 ? 0.0f : 1.0f;
-    sgemm_on_tier(tier, g, GemmBatch{}, 1);
+    accumulate_pv(tier, w, kKeyBlock, qb, kb, a.causal ? i0 - j0 : kNoCausal, v + j0 * a.lv.token, a.lv.token,
+                  a.dim, out, a.lo.token, j0 > 0);
   }
   for (int64_t i = 0; i < qb; ++i) {
     float* o = out + i * a.lo.token;

@@ -37,12 +37,13 @@ struct LinearScratch {
   void* qmask = nullptr;
   float* ptable = nullptr;  // bits * kLinearMaxBlock, non-causal P
   float* coef = nullptr;    // 2 * kLinearTokenBlock
+  int64_t* den = nullptr;   // kLinearTokenBlock
   int32_t* counts = nullptr;  // round_up(bits, 64)
   float* vsum = nullptr;      // kLinearMaxBlock
   float* wsum = nullptr;      // kLinearMaxBlock
 };
 
-constexpr int64_t kLinearTokenBlock = 128;  // tokens whose masks and values stay in L1
+constexpr int64_t kLinearTokenBlock = 64;  // tokens whose masks and values stay in L1
 constexpr int64_t kLinearMaxBlock = 64;     // widest value-column block of any tier
 
 // Hamming distances of mq query codes against nk key codes in plane layout:
@@ -79,15 +80,29 @@ struct HashTierKernels {
   int64_t mask_align;    // masks per token row rounded up to this
   void (*linear_head)(const LinearHead& h, const LinearScratch& s);
   HammingKernels hamming;  // the tier's portable popcount
-  // One step of the online softmax on a score tile s (rows x cols, row stride
-  // lds): m = running row max (updated), corr = exp(m_old - m_new), s := exp(s
-  // - m_new), l = l * corr + row sums. Columns past the causal limit become 0.
-  void (*softmax_tile)(float* s, int64_t lds, int64_t rows, int64_t cols, int64_t diag, float* m,
+  // One step of the online softmax on a transposed score tile st (keys x
+  // queries, row stride ld): per query column j, m[j] = running max (updated),
+  // corr[j] = exp(m_old - m_new), st := exp(st - m_new), l = l * corr + the
+  // column's sum. Key p may be used by query j when p < diag + j + 1 (see
+  // above); other entries become 0.
+  void (*softmax_cols)(float* st, int64_t ld, int64_t keys, int64_t queries, int64_t diag, float* m,
                        float* l, float* corr);
-  // codes row i = bits of [proj[i][t] > 0]; returns the first row with a
-  // non-finite projection, or -1.
-  int64_t (*sign_pack)(const float* proj, int64_t ldp, int64_t rows, int bits, uint64_t* codes,
-                       int words);
+  // out[i][j] = sum_p x[i * ldx + p] b[p * n + j] for i < rows, j < n: the
+  // projections of hashing, where n (bits, anchors) is small and b stays in
+  // cache, so no packing is worth it.
+  void (*rows_times)(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* b, int64_t n,
+                     float* out, int64_t ldo);
+  // codes row i = bits of [x_i . b[:, t] > 0] (b: k x bits, row-major), the
+  // projection and sign in one pass; returns the first row with a non-finite
+  // projection, or -1.
+  int64_t (*rows_sign)(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* b, int bits,
+                       uint64_t* codes, int words);
+  // The machine's masked-add ceiling for the linear sweeps: `iters` rounds
+  // of 16 independent masked vector adds with the mask already in a
+  // register (what the sweeps would do with free mask loads). Returns a value
+  // that depends on every add.
+  float (*masked_add_peak)(int64_t iters);
+  int64_t peak_adds_per_iter;  // float additions in one round
   // In place: g[i][a] (= x_i . c_a) becomes exp(-gamma * max(0, xa[i] + cn[a]
   // + xb[i] * g)) - mean[a].
   void (*rbf)(float* g, int64_t ldg, int64_t rows, int64_t m, const float* xa, const float* xb,

@@ -20,7 +20,7 @@ LinearScratch linear_scratch(const HashTierKernels& k, int bits) {
   const int64_t ms = (bits + k.mask_align - 1) / k.mask_align * k.mask_align;
   const size_t masks = align64(static_cast<size_t>(kLinearTokenBlock * ms * k.mask_bytes));
   const size_t ptable = align64(sizeof(float) * bits * kLinearMaxBlock);
-  const size_t coef = align64(sizeof(float) * 2 * kLinearTokenBlock);
+  const size_t coef = align64(sizeof(float) * 2 * kLinearTokenBlock + sizeof(int64_t) * kLinearTokenBlock);
   const size_t counts = align64(sizeof(int32_t) * ((bits + 63) / 64 * 64));
   const size_t vec = align64(sizeof(float) * kLinearMaxBlock);
   char* base = reinterpret_cast<char*>(buf.floats((2 * masks + ptable + coef + counts + 2 * vec) / 4));
@@ -29,6 +29,7 @@ LinearScratch linear_scratch(const HashTierKernels& k, int bits) {
   s.qmask = base + masks;
   s.ptable = reinterpret_cast<float*>(base + 2 * masks);
   s.coef = reinterpret_cast<float*>(base + 2 * masks + ptable);
+  s.den = reinterpret_cast<int64_t*>(base + 2 * masks + ptable + sizeof(float) * 2 * kLinearTokenBlock);
   s.counts = reinterpret_cast<int32_t*>(base + 2 * masks + ptable + coef);
   s.vsum = reinterpret_cast<float*>(base + 2 * masks + ptable + coef + counts);
   s.wsum = reinterpret_cast<float*>(base + 2 * masks + ptable + coef + counts + vec);
