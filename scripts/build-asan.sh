@@ -8,3 +8,4 @@ build_selftest build-asan "-fsanitize=address,undefined -fno-omit-frame-pointer 
 ASAN_OPTIONS=detect_leaks=1 ./build-asan/gemm_selftest
 ASAN_OPTIONS=detect_leaks=1 ./build-asan/hash_selftest
 ASAN_OPTIONS=detect_leaks=1 ./build-asan/contract_selftest
+ASAN_OPTIONS=detect_leaks=1 ./build-asan/linalg_selftest

@@ -10,3 +10,4 @@ build_selftest build-leak ""
 TENSORFOLD_ISA=avx2 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite ./build-leak/gemm_selftest
 TENSORFOLD_ISA=avx2 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite ./build-leak/hash_selftest
 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite ./build-leak/contract_selftest
+TENSORFOLD_ISA=avx2 valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite ./build-leak/linalg_selftest

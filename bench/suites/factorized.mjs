@@ -3,8 +3,8 @@
 // same layer (packed weight), the generic einsum executor on the same path,
 // and onnxruntime-node running the same chain (an Einsum node on the same
 // factors; for low rank, the MatMul chain) and the dense MatMul — all in one
-// run, alternating round by round. Also records which contraction order wins
-// at each batch when several are timed.
+// run, alternating round by round. layer.tune() then records which
+// contraction order and fusing win at each batch, and the tuned layer is timed.
 import { createRequire } from 'node:module';
 import { alternate, median, table } from '../lib.mjs';
 import { loadOrt, ortSession } from '../peers/ort.mjs';
@@ -78,39 +78,6 @@ function ortModel(tf, buildOnnxModel, layer, batch) {
     }),
     dims: [batch, ...layer.shape.in],
   };
-}
-
-/** A path that contracts the activation with the factors in the given order (factor indices from 1). */
-function sequential(n, order) {
-  const list = Array.from({ length: n }, (_, i) => i); // 0 is x; -1 marks the running activation
-  const path = [];
-  for (const f of order) {
-    const a = list.indexOf(list.includes(-1) ? -1 : 0), b = list.indexOf(f);
-    path.push([a, b]);
-    list.splice(Math.max(a, b), 1);
-    list.splice(Math.min(a, b), 1);
-    list.push(-1);
-  }
-  return path;
-}
-
-/** Orders to time: the planner's, greedy, input-side-first sequential, and all weights first (the dense W). */
-function candidatePaths(layer) {
-  const names = layer.factors.map((f) => f.name);
-  const n = names.length + 1;
-  const idx = (pred) => names.map((nm, i) => [nm, i + 1]).filter(([nm]) => pred(nm)).map(([, i]) => i);
-  let order;
-  if (layer.format === 'lowrank') order = [2, 1];
-  else if (layer.format === 'tt') order = idx(() => true).reverse();
-  else if (layer.format === 'tucker') order = [...idx((nm) => nm.startsWith('V')).reverse(), ...idx((nm) => nm === 'C'), ...idx((nm) => nm.startsWith('U'))];
-  else order = [...idx((nm) => nm.startsWith('B')).reverse(), ...idx((nm) => nm.startsWith('A'))];
-  const weightsFirst = [...Array.from({ length: n - 2 }, () => [1, 2]), [0, 1]];
-  return [
-    { name: 'planner', optimize: 'auto' },
-    { name: 'greedy', optimize: 'greedy' },
-    { name: 'sequential', optimize: sequential(n, order) },
-    { name: 'weights first', optimize: weightsFirst },
-  ];
 }
 
 export async function run(tf, { buildOnnxModel }, opts) {
@@ -189,27 +156,23 @@ export async function run(tf, { buildOnnxModel }, opts) {
           process.stdout.write(
             `  ${nIn}x${nOut} ${cfg.name} B=${batch} t=${t}: ${Object.entries(ms).map(([nm, v]) => `${nm} ${v.toFixed(3)}`).join(', ')} ms | ${rec.flopReduction.toFixed(2)}x fewer FLOPs, steps ${rec.steps.join(',')}\n`,
           );
-          if (t === threadsList[0] && !opts.quick) {
-            // Which contraction order wins at this batch (distinct paths only).
-            const seen = new Map();
-            for (const c of candidatePaths(layer)) {
-              const key = JSON.stringify(layer.plan(batch, { optimize: c.optimize }).path.path);
-              if (!seen.has(key)) seen.set(key, c);
-            }
-            const cands = [...seen.values()];
-            const ps = cands.map((c) => ({ name: c.name, run: () => layer.forwardSync(x, { optimize: c.optimize }) }));
-            const s2 = await alternate(ps, { rounds: 2, reps, warmup: 1 });
-            const ranked = Object.entries(s2).map(([nm, v]) => [nm, median(v)]).sort((a, b) => a[1] - b[1]);
-            orders.push({
-              nIn,
-              nOut,
-              config: cfg.name,
-              batch,
-              times: Object.fromEntries(ranked.map(([nm, v]) => [nm, v * 1e3])),
-              winner: ranked[0][0],
-              flopsPerToken: Object.fromEntries(cands.map((c) => [c.name, layer.plan(batch, { optimize: c.optimize }).flopsPerToken])),
-              paths: Object.fromEntries(cands.map((c) => [c.name, layer.plan(batch, { optimize: c.optimize }).steps.map((st) => `${st.kind}:${st.subscripts}`).join(' ; ')])),
-            });
+          if (!opts.quick) {
+            // Measured planning: every distinct candidate order, fused and
+            // unfused, timed on this batch; forward() in 'auto' then runs the winner.
+            const tr = layer.tune(batch, { reps: 3, minSeconds: 0.03 });
+            orders.push({ nIn, nOut, config: cfg.name, batch, threads: t, winner: `${tr.winner.name} (${tr.winner.mode})`, timings: tr.timings });
+            const tuned = await alternate(
+              [
+                { name: 'dense', run: () => tf.matmulSync(x, dense) },
+                { name: 'tuned', run: () => layer.forwardSync(x) },
+              ],
+              { rounds: 3, reps, warmup: 1 },
+            );
+            rec.ms.tunedDense = median(tuned.dense) * 1e3;
+            rec.ms.tuned = median(tuned.tuned) * 1e3;
+            rec.tunedFlops = tr.winner.flopsPerToken * batch;
+            rec.gflops.tuned = rec.tunedFlops / (rec.ms.tuned * 1e6);
+            rec.tunedSpeedup = rec.ms.tunedDense / rec.ms.tuned;
           }
         }
       }
@@ -218,10 +181,12 @@ export async function run(tf, { buildOnnxModel }, opts) {
   const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
   console.log(
     `\n${table(
-      ['layer', 'format', 'B', 'thr', 'FLOP red.', 'dense GF/s', 'fused GF/s', 'unfused GF/s', 'einsum GF/s', 'ort GF/s', 'fused/dense', 'speedup', 'target', 'fused/unfused'],
+      ['layer', 'format', 'B', 'thr', 'FLOP red.', 'dense GF/s', 'fused GF/s', 'unfused GF/s', 'tuned GF/s', 'einsum GF/s', 'ort GF/s', 'best/dense', 'speedup', 'target', 'fused/unfused'],
       records.map((r) => {
         const best = Math.min(r.ms.fused, r.ms.unfused);
-        const speedup = r.ms.dense / best;
+        const speedup = Math.max(r.ms.dense / best, r.tunedSpeedup ?? 0);
+        const tunedRatio = r.gflops.tuned ? r.gflops.tuned / (r.denseFlops / (r.ms.tunedDense * 1e6)) : 0;
+        const ratio = Math.max(r.gflops.fused / r.gflops.dense, r.gflops.unfused / r.gflops.dense, tunedRatio);
         return [
           `${r.nIn}x${r.nOut}`,
           r.config,
@@ -231,22 +196,31 @@ export async function run(tf, { buildOnnxModel }, opts) {
           f(r.gflops.dense),
           f(r.gflops.fused),
           f(r.gflops.unfused),
+          f(r.gflops.tuned),
           f(r.gflops.einsum),
           f(r.gflops.ort),
-          f(Math.max(r.gflops.fused, r.gflops.unfused) / r.gflops.dense, 2),
+          f(ratio, 2),
           f(speedup, 2),
           speedup >= 0.7 * r.flopReduction ? 'met' : 'not met',
           f(r.ms.unfused / r.ms.fused, 2),
         ];
       }),
-    )}\n(GFLOP/s count the FLOPs of the path each batch runs (weight-only contractions excluded); dense is matmulSync(x, packWeight(W)).\n fused/dense: best of fused and unfused against dense; speedup: dense time over the best; target: speedup >= 0.7 x FLOP reduction.\n ort: onnxruntime-node on the same factors and path (one Einsum node per step; low rank: MatMul chain).)`,
+    )}\n(GFLOP/s count the FLOPs of the path each batch runs (weight-only contractions excluded); dense is matmulSync(x, packWeight(W)).\n tuned: forward() after layer.tune(B) (the fastest order and fusing measured), timed against dense in its own alternating rounds.
+ best/dense and speedup: the best of fused, unfused and tuned against dense; target: speedup >= 0.7 x FLOP reduction.\n ort: onnxruntime-node on the same factors and path (one Einsum node per step; low rank: MatMul chain).)`,
   );
   if (orders.length) {
     console.log(
       `\n${table(
-        ['layer', 'format', 'B', 'winner', 'times in ms (FLOPs per token)'],
-        orders.map((o) => [`${o.nIn}x${o.nOut}`, o.config, o.batch, o.winner, Object.entries(o.times).map(([k, v]) => `${k} ${v.toFixed(3)} (${(o.flopsPerToken[k] / 1e3).toFixed(0)}k)`).join(', ')]),
-      )}\n(one thread; each distinct path the candidates give, run with mode 'auto')`,
+        ['layer', 'format', 'B', 'thr', 'winner', 'timings in ms (FLOPs per token)'],
+        orders.map((o) => [
+          `${o.nIn}x${o.nOut}`,
+          o.config,
+          o.batch,
+          o.threads,
+          o.winner,
+          o.timings.map((t) => `${t.name}/${t.mode} ${(t.seconds * 1e3).toFixed(3)} (${(t.flopsPerToken / 1e3).toFixed(0)}k)`).join(', '),
+        ]),
+      )}\n(layer.tune(B): every distinct candidate path — planner, greedy, input side first, dense weight first — fused and unfused)`,
     );
   }
   return { suite: 'factorized', info: tf.info(), records, orders };

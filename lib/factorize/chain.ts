@@ -5,10 +5,11 @@
 // steps serve any block of tokens. Steps that touch only weights are done
 // once here and their results kept as weights. Each remaining step
 // contracts the activation with one weight: as a GEMM whose B operand is the
-// weight, laid out once as [contracted, kept] and packed, with the tokens in
-// the GEMM's rows when the activation's kept indices precede its contracted
-// ones and as a loop over tokens when they follow them; otherwise the
-// activation is first permuted. The order of the weight's kept indices is
+// weight, laid out once as [contracted, kept] (packed for the blocked GEMM,
+// or padded for the narrow-weight kernel when it has few columns), with the
+// tokens in the GEMM's rows when the activation's kept indices precede its
+// contracted ones and as a loop over tokens when they follow them; otherwise
+// the activation is first permuted. The order of the weight's kept indices is
 // chosen so that the next step finds its contracted indices last and needs
 // no permute where that is possible. Steps whose operands share an index
 // they both keep (a Hadamard index, as in CP) run as a sum of products.
@@ -139,10 +140,6 @@ export function lowerChain(spec: ChainSpec, info: PathInfo): LoweredChain {
   info.steps.forEach((step, s) => {
     takenBy.push(step.operands.map((pos) => order.splice(pos, 1)[0]));
     order.push(n + s);
-  });
-  const isActHandle = new Set<number>([0]);
-  info.steps.forEach((_, s) => {
-    if (takenBy[s].some((h) => isActHandle.has(h))) isActHandle.add(n + s);
   });
   const resultOf = (s: number) => live(info.steps[s].subscripts.slice(info.steps[s].subscripts.indexOf('->') + 2));
   const termsOf = (s: number) => info.steps[s].subscripts.slice(0, info.steps[s].subscripts.indexOf('->')).split(',').map(live);

@@ -6,3 +6,4 @@ export { FORMATS, type Format } from './network';
 export type { ForwardPlan } from './plan';
 export type { LoweredStep } from './chain';
 export type { LayerHeader } from './serialize';
+export type { TuneResult, TuneTiming } from './tune';

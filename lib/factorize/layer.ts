@@ -10,6 +10,8 @@ import { denseWeight, Format, Network, networkOf } from './network';
 import { runSync } from './ops';
 import { batchBucket, BLOCK_BUDGET_FLOATS, ForwardPlan, makePlan, PlanEntry } from './plan';
 import { checkHeader, decode, encode, LayerData, LayerHeader } from './serialize';
+import { candidatePaths, timeRuns, TuneResult, TuneTiming } from './tune';
+import { randn } from '../tensor';
 
 export interface ForwardOptions {
   /**
@@ -71,6 +73,7 @@ export class FactorizedLinear {
   private reference: Tensor | undefined;
   private readonly plans = new Map<string, PlanEntry>();
   private readonly chains = new Map<string, { lowered: LoweredChain; chain: unknown }>();
+  private readonly tuned = new Map<number, { optimize: OptimizeOption; fused: boolean }>();
 
   /** @internal Use decompose(), FactorizedLinear.deserialize() or fromObject(). */
   constructor(fields: LayerFields) {
@@ -147,6 +150,52 @@ export class FactorizedLinear {
     return e;
   }
 
+  /**
+   * The plan and fusing for a call: what tune() measured for this batch when
+   * the call leaves both to 'auto', else the planner's path, fused when the
+   * whole batch's intermediates would not fit the block budget (about half of L2).
+   */
+  private choose(p: { tokens: number; mode: string; optimize: OptimizeOption; explicitOptimize: boolean }): { e: PlanEntry; fused: boolean } {
+    const t = p.mode === 'auto' && !p.explicitOptimize ? this.tuned.get(batchBucket(Math.max(1, p.tokens))) : undefined;
+    if (t) return { e: this.entry(p.tokens, t.optimize), fused: t.fused };
+    const e = this.entry(p.tokens, p.optimize);
+    return { e, fused: p.mode === 'fused' || (p.mode === 'auto' && this.outgrowsCache(e, p.tokens)) };
+  }
+
+  /**
+   * Times the candidate paths (the planner's, greedy, input side first, the
+   * dense weight first), each fused and unfused, on `tokens` random tokens,
+   * and makes the fastest what forward() runs in 'auto' mode for batches of
+   * that size (the same power-of-two bucket). Returns every timing.
+   */
+  tune(tokens: number, options?: { reps?: number; minSeconds?: number; threads?: number }): TuneResult {
+    const fn = 'FactorizedLinear.tune';
+    checkInt(tokens, `${fn}: tokens`, 1);
+    const o = checkObject(options, `${fn}: options`) as { reps?: number; minSeconds?: number; threads?: number };
+    const reps = o.reps === undefined ? 5 : checkInt(o.reps, `${fn}: options.reps`, 1, 1000);
+    const minSeconds = o.minSeconds === undefined ? 0.05 : Number(o.minSeconds);
+    if (!(minSeconds >= 0 && minSeconds <= 60)) throw new RangeError(`${fn}: options.minSeconds must be in [0, 60], got ${o.minSeconds}`);
+    const threads = o.threads === undefined ? undefined : checkInt(o.threads, `${fn}: options.threads`, 1, 256);
+    const x = randn([tokens, this.inFeatures], 1);
+    const seen = new Set<string>();
+    const timings: (TuneTiming & { optimize: OptimizeOption })[] = [];
+    for (const c of candidatePaths(this.format, this.factors.map((f) => f.name))) {
+      const e = this.entry(tokens, c.optimize);
+      const key = JSON.stringify(e.plan.path.path);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      for (const mode of ['fused', 'unfused'] as const) {
+        const seconds = timeRuns(() => this.forwardSync(x, { mode, optimize: c.optimize, threads }), reps, minSeconds);
+        timings.push({ name: c.name, mode, seconds, flopsPerToken: e.plan.flopsPerToken, optimize: c.optimize });
+      }
+    }
+    timings.sort((a, b) => a.seconds - b.seconds);
+    const winner = timings[0];
+    const batch = batchBucket(tokens);
+    this.tuned.set(batch, { optimize: winner.optimize, fused: winner.mode === 'fused' });
+    return { batch, winner, timings: timings.map(({ optimize: _o, ...t }) => t) };
+  }
+
   /** 'auto' fuses when the whole batch's intermediates would not fit the block budget (about half of L2). */
   private outgrowsCache(e: PlanEntry, tokens: number): boolean {
     return tokens > e.plan.block && tokens * e.plan.scratchPerToken > BLOCK_BUDGET_FLOATS;
@@ -165,7 +214,7 @@ export class FactorizedLinear {
       throw new RangeError(`${fn}: x must end in the layer's ${this.inFeatures} input features, got shape [${x.shape.join(', ')}]`);
     const tokens = x.size / this.inFeatures;
     const shape = [...x.shape.slice(0, -1), this.outFeatures];
-    return { x, mode, threads, block, tokens, shape, optimize: o.optimize ?? 'auto' };
+    return { x, mode, threads, block, tokens, shape, optimize: o.optimize ?? 'auto', explicitOptimize: o.optimize !== undefined };
   }
 
   /** The same contraction through the generic einsum executor; bias added here. */
@@ -183,10 +232,9 @@ export class FactorizedLinear {
     const p = this.prepare(x, options, 'FactorizedLinear.forwardSync');
     if (p.tokens === 0) return new Tensor(new Float32Array(0), p.shape);
     if (p.mode === 'einsum') return new Tensor(this.viaEinsum(p.x, p.tokens, p.optimize, p.threads), p.shape);
-    const e = this.entry(p.tokens, p.optimize);
+    const { e, fused } = this.choose(p);
     const block = p.block || e.plan.block;
     const y = new Float32Array(p.tokens * this.outFeatures);
-    const fused = p.mode === 'fused' || (p.mode === 'auto' && this.outgrowsCache(e, p.tokens));
     native().chainRun({ chain: e.chain, x: p.x.data, y, tokens: p.tokens, block, fused, threads: p.threads });
     return new Tensor(y, p.shape);
   }
@@ -196,10 +244,9 @@ export class FactorizedLinear {
     const p = this.prepare(x, options, 'FactorizedLinear.forward');
     if (p.tokens === 0) return new Tensor(new Float32Array(0), p.shape);
     if (p.mode === 'einsum') return new Tensor(this.viaEinsum(p.x, p.tokens, p.optimize, p.threads), p.shape);
-    const e = this.entry(p.tokens, p.optimize);
+    const { e, fused } = this.choose(p);
     const block = p.block || e.plan.block;
     const y = new Float32Array(p.tokens * this.outFeatures);
-    const fused = p.mode === 'fused' || (p.mode === 'auto' && this.outgrowsCache(e, p.tokens));
     await native().chainRunAsync({ chain: e.chain, x: p.x.data, y, tokens: p.tokens, block, fused, threads: p.threads });
     return new Tensor(y, p.shape);
   }

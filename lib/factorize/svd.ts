@@ -107,33 +107,38 @@ function chooseRank(s: Float64Array, total2: number, maxRank: number, maxTail2: 
 }
 
 /**
- * The best rank-r approximation, r chosen by `spec`. Randomized when the
- * smaller side exceeds EXACT_SVD_MAX and the rank is at most a quarter of
- * it; with an error target it then doubles the sketch until the target is
- * met or the rank cap is reached.
+ * The best rank-r approximation, r chosen by `spec`. With 'auto', randomized
+ * when the smaller side exceeds EXACT_SVD_MAX and the rank is at most a
+ * quarter of it; with an error target the sketch doubles from 64 until the
+ * target is met, and the exact SVD takes over if that needs more than a
+ * quarter of the smaller side.
  */
 export function* svdTruncated(a: Mat, spec: TruncateSpec): Gen<TruncatedSvd> {
   const small = Math.min(a.rows, a.cols);
   const total2 = frob2(a.data);
   const method = spec.method ?? 'auto';
   const cap = Math.max(1, Math.min(spec.maxRank, small));
-  const useRandom = method === 'randomized' || (method === 'auto' && small > EXACT_SVD_MAX && cap <= small / 4);
-  if (!useRandom || small === 0) {
-    const d = yield* svdExact(a);
-    const r = small === 0 ? 0 : chooseRank(d.s, total2, cap, spec.maxTail2);
-    const t = truncate(d, r);
-    return { ...t, tail2: Math.max(0, total2 - frob2(t.s)), randomized: false };
-  }
   const target = spec.maxTail2;
-  let k = target !== undefined ? Math.min(cap, 64) : cap;
-  for (;;) {
-    const d = yield* svdRandomized(a, k, { seed: spec.seed });
-    const r = chooseRank(d.s, total2, k, target);
-    const tail2 = Math.max(0, total2 - frob2(d.s.subarray(0, r)));
-    if (k >= cap || target === undefined || tail2 <= target) {
-      const t = truncate(d, r);
-      return { ...t, tail2, randomized: true };
+  // 'auto' sketches a large matrix while the rank it needs stays below a
+  // quarter of its smaller side; past that the exact SVD is cheaper.
+  const limit = method === 'randomized' ? cap : Math.min(cap, Math.floor(small / 4));
+  const useRandom = small > 0 && (method === 'randomized' || (method === 'auto' && small > EXACT_SVD_MAX && (cap <= small / 4 || target !== undefined)));
+  if (useRandom) {
+    let k = target !== undefined ? Math.min(limit, 64) : limit;
+    for (;;) {
+      const d = yield* svdRandomized(a, k, { seed: spec.seed });
+      const r = chooseRank(d.s, total2, k, target);
+      const tail2 = Math.max(0, total2 - frob2(d.s.subarray(0, r)));
+      if (target === undefined || tail2 <= target || (k >= limit && method === 'randomized')) {
+        const t = truncate(d, r);
+        return { ...t, tail2, randomized: true };
+      }
+      if (k >= limit) break; // the target needs more than a sketch pays for
+      k = Math.min(limit, k * 2);
     }
-    k = Math.min(cap, k * 2);
   }
+  const d = yield* svdExact(a);
+  const r = small === 0 ? 0 : chooseRank(d.s, total2, cap, target);
+  const t = truncate(d, r);
+  return { ...t, tail2: Math.max(0, total2 - frob2(t.s)), randomized: false };
 }

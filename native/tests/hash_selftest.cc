@@ -50,15 +50,17 @@ static std::vector<float> normal(int64_t n, std::mt19937& rng) {
 }
 
 static void linear_case(IsaTier tier, int64_t heads, int64_t n, int64_t dim, int bits, bool causal,
-                        LinearVariant variant, std::mt19937& rng) {
+                        LinearVariant variant, std::mt19937& rng, int64_t nq = -1) {
   const int words = hash_words(bits);
-  auto q = random_codes(heads * n, bits, rng), k = random_codes(heads * n, bits, rng);
+  if (nq < 0) nq = n;
+  auto q = random_codes(heads * nq, bits, rng), k = random_codes(heads * n, bits, rng);
   auto v = normal(heads * n * dim, rng);
-  std::vector<float> out(v.size()), ref(v.size());
+  std::vector<float> out(heads * nq * dim), ref(out.size());
   LinearAttentionArgs a;
   a.batch = 1;
   a.heads = heads;
-  a.nq = a.nk = n;
+  a.nq = nq;
+  a.nk = n;
   a.dim = dim;
   a.bits = bits;
   a.qcodes = q.data();
@@ -66,15 +68,15 @@ static void linear_case(IsaTier tier, int64_t heads, int64_t n, int64_t dim, int
   a.v = v.data();
   a.lv = {heads * n * dim, n * dim, dim};
   a.out = out.data();
-  a.lo = a.lv;
+  a.lo = {heads * nq * dim, nq * dim, dim};
   a.causal = causal;
   a.variant = variant;
   linear_hash_attention_on_tier(tier, a, 2);
   a.out = ref.data();
   linear_hash_attention_reference(a);
   char what[160];
-  std::snprintf(what, sizeof what, "linear %s n=%lld dim=%lld bits=%d causal=%d variant=%d",
-                tier_name(tier), (long long)n, (long long)dim, bits, causal, int(variant));
+  std::snprintf(what, sizeof what, "linear %s nq=%lld nk=%lld dim=%lld bits=%d causal=%d variant=%d",
+                tier_name(tier), (long long)nq, (long long)n, (long long)dim, bits, causal, int(variant));
   expect_close(what, out, ref, 2e-4);
 
   if (!causal || variant != LinearVariant::kExact) return;
@@ -279,6 +281,13 @@ int main() {
           linear_case(tier, 2, bits == 256 ? 40 : 150, dim, bits, causal, LinearVariant::kExact, rng);
           linear_case(tier, 1, 37, dim, bits, causal, LinearVariant::kEcoformer, rng);
         }
+    // Long enough for the byte tables of the non-causal path.
+    for (int bits : {1, 9, 32, 64, 256})
+      for (int64_t dim : {5, 64, 100}) {
+        linear_case(tier, 2, 300, dim, bits, false, LinearVariant::kExact, rng);
+        linear_case(tier, 1, 400, dim, bits, false, LinearVariant::kExact, rng, 260);
+        linear_case(tier, 1, 270, dim, bits, false, LinearVariant::kEcoformer, rng);
+      }
     for (bool portable : {false, true})
       for (int bits : {1, 8, 32, 33, 64, 200, 256})
         for (bool causal : {false, true})

@@ -111,6 +111,35 @@ describe('data-aware decomposition', () => {
   });
 });
 
+describe('randomized SVD', () => {
+  it('is used for large weights at small ranks and stays close to the optimal truncation', () => {
+    // Singular values (1 + i)^-1 exactly, so the best rank-r error is known.
+    const w = decayingWeight(1100, 1040, { seed: 9, alpha: 1 });
+    const sigma2 = Array.from({ length: 1040 }, (_, i) => (1 + i) ** -2);
+    const total = sigma2.reduce((a, b) => a + b, 0);
+    const best = (r: number) => Math.sqrt(sigma2.slice(r).reduce((a, b) => a + b, 0) / total);
+    const auto = decomposeSync(w, { format: 'lowrank', transpose: true, ranks: 20 });
+    expect(auto.report.svd).toBe('randomized');
+    expect(auto.weightError).toBeLessThan(best(20) * 1.01);
+    expect(auto.weightError).toBeGreaterThan(best(20) * 0.99);
+    // With an error target it grows its sketch until the target is met.
+    const target = decomposeSync(w, { format: 'lowrank', transpose: true, maxError: 0.1 });
+    expect(target.report.svd).toBe('randomized');
+    expect(target.weightError).toBeLessThanOrEqual(0.1 * (1 + 1e-5));
+    expect(best(target.ranks[0] - 1)).toBeGreaterThan(0.1 * 0.99);
+  });
+});
+
+describe('async decomposition', () => {
+  it('lets the event loop run between its native calls', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    await decompose(randn([200, 300], 1), { format: 'tucker', shape: { in: [10, 20], out: [10, 30] }, ranks: 5 });
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
+
 describe('degenerate weights', () => {
   it.each(['lowrank', 'tt', 'tucker', 'cp'] as const)('%s decomposes a zero matrix and a rank-deficient one', (format) => {
     const extra = format === 'lowrank' ? {} : { shape: SHAPE };

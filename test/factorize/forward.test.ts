@@ -42,6 +42,22 @@ describe.each(CASES)('%s', (name, opts) => {
     setThreads(2);
   });
 
+  it('matches x · toDense()^T + b computed in float64', () => {
+    const layer = layerFor(name, opts);
+    const x = randn([9, 48], 5);
+    const w = layer.toDense({ transpose: true }); // [60, 48]
+    const y = layer.forwardSync(x);
+    let num = 0, den = 0;
+    for (let t = 0; t < 9; t++)
+      for (let o = 0; o < 60; o++) {
+        let s = layer.bias!.data[o];
+        for (let i = 0; i < 48; i++) s += x.data[t * 48 + i] * w.data[o * 48 + i];
+        num += (y.data[t * 60 + o] - s) ** 2;
+        den += s * s;
+      }
+    expect(Math.sqrt(num / den)).toBeLessThan(1e-5);
+  });
+
   it('keeps leading dims and agrees sync / async / einsum / auto', async () => {
     const layer = layerFor(name, opts);
     const x = randn([2, 3, 50, 48], 4);
@@ -67,6 +83,19 @@ describe('plans', () => {
     expect(layer.plan(3).batch).toBe(4);
     expect(small.flopsPerToken).toBe(layer.flopsPerToken);
     expect(small.path.toString()).toMatch(/Complete contraction/);
+  });
+
+  it('tune() times the candidate orders fused and unfused and runs the fastest', () => {
+    const layer = decomposeSync(randn([48, 60], 1), { format: 'tucker', shape: SHAPE, ranks: 3 });
+    const x = randn([40, 48], 2);
+    const before = layer.forwardSync(x);
+    const r = layer.tune(40, { reps: 2, minSeconds: 0 });
+    expect(r.batch).toBe(64);
+    expect(r.timings.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(r.timings.map((t) => t.mode))).toEqual(new Set(['fused', 'unfused']));
+    expect(r.winner.seconds).toBe(Math.min(...r.timings.map((t) => t.seconds)));
+    expect(relError(layer.forwardSync(x).data, before.data)).toBeLessThan(1e-5);
+    expect(() => layer.tune(0)).toThrow(/tokens must be an integer/);
   });
 
   it('honours an explicit path', () => {

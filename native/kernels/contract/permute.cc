@@ -10,6 +10,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
+
 #include "../../core/thread_pool.h"
 #include "nest.h"
 #include "strided.h"
@@ -36,6 +40,33 @@ void copy_rows(const nest::Table& t, const float* src, float* dst, int max_threa
   nest::for_rows(outer, len, nt, [&](const nest::Odometer& od, int64_t i0, int64_t i1) {
     copy_row(src + od.offset(0) + i0 * ss, ss, dst + od.offset(1) + i0 * ds, ds, i1 - i0);
   });
+}
+
+// A plain 2-D transpose of rows [i0, i1) x columns [j0, j1): source
+// element (i, j) at s[i + j * sb], destination at d[i * da + j]. 4 x 4
+// blocks go through SSE2 registers (baseline x86-64): four loads, a
+// shuffle, four stores, where the scalar loop gathers one element at a time.
+void transpose_block(const float* s, int64_t sb, float* d, int64_t da, int64_t i0, int64_t i1, int64_t j0,
+                     int64_t j1) {
+  int64_t i = i0;
+#if defined(__SSE2__)
+  for (; i + 4 <= i1; i += 4) {
+    int64_t j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      __m128 r0 = _mm_loadu_ps(s + i + j * sb), r1 = _mm_loadu_ps(s + i + (j + 1) * sb);
+      __m128 r2 = _mm_loadu_ps(s + i + (j + 2) * sb), r3 = _mm_loadu_ps(s + i + (j + 3) * sb);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(d + i * da + j, r0);
+      _mm_storeu_ps(d + (i + 1) * da + j, r1);
+      _mm_storeu_ps(d + (i + 2) * da + j, r2);
+      _mm_storeu_ps(d + (i + 3) * da + j, r3);
+    }
+    for (; j < j1; ++j)
+      for (int64_t u = i; u < i + 4; ++u) d[u * da + j] = s[u + j * sb];
+  }
+#endif
+  for (; i < i1; ++i)
+    for (int64_t j = j0; j < j1; ++j) d[i * da + j] = s[i + j * sb];
 }
 
 // Tile side (up to 32) for elements of `vec` floats: at most 16 KiB of each
@@ -80,11 +111,7 @@ void copy_tiles(const nest::Table& t, int a, int b, int v, int64_t vec, const fl
             for (int64_t e = 0; e < vec; ++e) to[e] = from[e];
           }
       } else if (sa == 1 && db == 1) {
-        for (int64_t i = a0; i < a1; ++i) {
-          float* drow = d + i * da;
-          const float* scol = s + i;
-          for (int64_t j = b0; j < b1; ++j) drow[j] = scol[j * sb];
-        }
+        transpose_block(s, sb, d, da, a0, a1, b0, b1);
       } else {
         for (int64_t i = a0; i < a1; ++i)
           for (int64_t j = b0; j < b1; ++j) d[i * da + j * db] = s[i * sa + j * sb];

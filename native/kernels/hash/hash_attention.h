@@ -178,8 +178,9 @@ namespace tensorfold {
 
 // Score computation as an attention kernel consumes it: every query against
 // every key, `rows` queries at a time into one tile per thread that is reused
-// (so the figure is the kernel's, not the memory system's). Hamming: keys in
-// plane layout from hamming_key_planes. QK^T: fp32 on the GEMM kernels.
+// (so the figure is the kernel's, not the memory system's; Hamming tiles also
+// split keys in blocks of 256 to stay in L1). Hamming: keys in plane layout
+// from hamming_key_planes. QK^T: fp32 on the GEMM kernels.
 std::vector<uint32_t> hamming_key_planes(int64_t units, int64_t nk, int bits, const uint64_t* kcodes);
 void hamming_scores_blocked(IsaTier tier, int64_t units, int64_t n, int bits, const uint64_t* qcodes,
                             const uint32_t* kplanes, int64_t rows, bool portable_popcount,

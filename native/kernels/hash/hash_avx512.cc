@@ -272,6 +272,82 @@ void causal_sweep(int64_t n, int bits, const Mask* km, const Mask* qm, int64_t m
     causal_sweep_q<false>(n, bits, km, qm, ms, v, ldv, w, P, ldp, out, ldo);
 }
 
+// Q_i = the sum of one table row per nibble of q_i, held in registers, then
+// finished as query_rows finishes: (alpha Q + beta_i V - gamma W + delta v_i) r_i.
+template <int DC>
+void table_sweep_dc(int64_t n, const float* U, int64_t ld, const uint64_t* codes, int words, int chunks,
+                    __mmask16 tail, const float* beta, const float* rr, float alpha, float gamma, float delta,
+                    const float* V, const float* W, const float* vself, int64_t ldvs, float* out, int64_t ldo) {
+  __m512 vv[DC], ww[DC];
+  load_row<DC>(V, tail, vv);
+  load_row<DC>(W, tail, ww);
+  const __m512 va = _mm512_set1_ps(alpha), vg = _mm512_set1_ps(gamma), vd = _mm512_set1_ps(delta);
+  for (int64_t i = 0; i < n; ++i) {
+    __m512 acc[DC];
+#pragma GCC unroll 16
+    for (int c = 0; c < DC; ++c) acc[c] = _mm512_setzero_ps();
+    const uint64_t* code = codes + i * words;
+    for (int b = 0; b < chunks; ++b) {
+      const float* row = U + (b * 16 + static_cast<int>((code[b >> 4] >> (4 * (b & 15))) & 0xF)) * ld;
+#pragma GCC unroll 16
+      for (int c = 0; c < DC; ++c) acc[c] = _mm512_add_ps(acc[c], _mm512_loadu_ps(row + 16 * c));
+    }
+    const __m512 vb = _mm512_set1_ps(beta[i]), vr = _mm512_set1_ps(rr[i]);
+    __m512 self[DC];
+    if (vself) load_row<DC>(vself + i * ldvs, tail, self);
+#pragma GCC unroll 16
+    for (int c = 0; c < DC; ++c) {
+      __m512 x = _mm512_fmadd_ps(va, acc[c], _mm512_fnmadd_ps(vg, ww[c], _mm512_mul_ps(vb, vv[c])));
+      if (vself) x = _mm512_fmadd_ps(vd, self[c], x);
+      acc[c] = _mm512_mul_ps(x, vr);
+    }
+    store_row<DC>(out + i * ldo, tail, acc);
+  }
+}
+
+void table_sweep(int64_t n, const float* U, int64_t ld, const uint64_t* codes, int words, int chunks, int64_t w,
+                 const float* beta, const float* rr, float alpha, float gamma, float delta, const float* V,
+                 const float* W, const float* vself, int64_t ldvs, float* out, int64_t ldo) {
+  const int dc = static_cast<int>((w + 15) / 16);
+  const __mmask16 tail = lanes16(w - 16 * (dc - 1));
+  switch (dc) {
+    case 1: table_sweep_dc<1>(n, U, ld, codes, words, chunks, tail, beta, rr, alpha, gamma, delta, V, W, vself, ldvs, out, ldo); break;
+    case 2: table_sweep_dc<2>(n, U, ld, codes, words, chunks, tail, beta, rr, alpha, gamma, delta, V, W, vself, ldvs, out, ldo); break;
+    case 3: table_sweep_dc<3>(n, U, ld, codes, words, chunks, tail, beta, rr, alpha, gamma, delta, V, W, vself, ldvs, out, ldo); break;
+    default: table_sweep_dc<4>(n, U, ld, codes, words, chunks, tail, beta, rr, alpha, gamma, delta, V, W, vself, ldvs, out, ldo); break;
+  }
+}
+
+// Adds each key's value row to one bucket row per nibble of its code; the
+// value stays in registers across the nibbles. Table rows are padded to the
+// block width, so whole vectors are read and written.
+template <int DC>
+void bucket_keys_dc(float* U, int64_t ld, const uint64_t* codes, int words, int64_t n, int chunks,
+                    const float* v, int64_t ldv, __mmask16 tail) {
+  for (int64_t j = 0; j < n; ++j) {
+    __m512 x[DC];
+    load_row<DC>(v + j * ldv, tail, x);
+    const uint64_t* code = codes + j * words;
+    for (int b = 0; b < chunks; ++b) {
+      float* row = U + (b * 16 + static_cast<int>((code[b / 16] >> (4 * (b % 16))) & 0xF)) * ld;
+#pragma GCC unroll 16
+      for (int c = 0; c < DC; ++c) _mm512_storeu_ps(row + 16 * c, _mm512_add_ps(_mm512_loadu_ps(row + 16 * c), x[c]));
+    }
+  }
+}
+
+void bucket_keys(float* U, int64_t ld, const uint64_t* codes, int words, int64_t n, int chunks, const float* v,
+                 int64_t ldv, int64_t w) {
+  const int dc = static_cast<int>((w + 15) / 16);
+  const __mmask16 tail = lanes16(w - 16 * (dc - 1));
+  switch (dc) {
+    case 1: bucket_keys_dc<1>(U, ld, codes, words, n, chunks, v, ldv, tail); break;
+    case 2: bucket_keys_dc<2>(U, ld, codes, words, n, chunks, v, ldv, tail); break;
+    case 3: bucket_keys_dc<3>(U, ld, codes, words, n, chunks, v, ldv, tail); break;
+    default: bucket_keys_dc<4>(U, ld, codes, words, n, chunks, v, ldv, tail); break;
+  }
+}
+
 #include "hash_linear.inc"
 
 // Popcount without VPOPCNTDQ: nibble lookups give byte counts, summed over

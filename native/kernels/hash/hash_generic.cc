@@ -85,6 +85,39 @@ void causal_sweep(int64_t n, int bits, const Mask* km, const Mask* qm, int64_t m
   }
 }
 
+void table_sweep(int64_t n, const float* U, int64_t ld, const uint64_t* codes, int words, int chunks, int64_t w,
+                 const float* beta, const float* rr, float alpha, float gamma, float delta, const float* V,
+                 const float* W, const float* vself, int64_t ldvs, float* out, int64_t ldo) {
+  float acc[kBlock];
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t d = 0; d < w; ++d) acc[d] = 0.0f;
+    const uint64_t* code = codes + i * words;
+    for (int b = 0; b < chunks; ++b) {
+      const float* row = U + (b * 16 + static_cast<int>((code[b >> 4] >> (4 * (b & 15))) & 0xF)) * ld;
+      for (int64_t d = 0; d < w; ++d) acc[d] += row[d];
+    }
+    float* o = out + i * ldo;
+    const float* self = vself ? vself + i * ldvs : nullptr;
+    for (int64_t d = 0; d < w; ++d) {
+      float x = alpha * acc[d] + (beta[i] * V[d] - gamma * W[d]);
+      if (self) x += delta * self[d];
+      o[d] = x * rr[i];
+    }
+  }
+}
+
+void bucket_keys(float* U, int64_t ld, const uint64_t* codes, int words, int64_t n, int chunks, const float* v,
+                 int64_t ldv, int64_t w) {
+  for (int64_t j = 0; j < n; ++j) {
+    const uint64_t* code = codes + j * words;
+    const float* vj = v + j * ldv;
+    for (int b = 0; b < chunks; ++b) {
+      float* row = U + (b * 16 + static_cast<int>((code[b / 16] >> (4 * (b % 16))) & 0xF)) * ld;
+      for (int64_t d = 0; d < w; ++d) row[d] += vj[d];
+    }
+  }
+}
+
 #include "hash_linear.inc"
 
 inline int pop32(uint32_t x) {

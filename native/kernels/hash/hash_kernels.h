@@ -41,7 +41,16 @@ struct LinearScratch {
   int32_t* counts = nullptr;  // round_up(bits, 64)
   float* vsum = nullptr;      // kLinearMaxBlock
   float* wsum = nullptr;      // kLinearMaxBlock
+  // Nibble tables of the non-causal path for long sequences: ceil(bits / 4)
+  // tables of 16 rows of kLinearMaxBlock floats, and 16 counts per table.
+  float* tables = nullptr;
+  int32_t* table_counts = nullptr;
 };
+
+// From this many keys (and queries) on, non-causal linear attention goes by
+// nibble tables (see hash_linear.inc): building them costs about 12 * bits *
+// dim additions per head, and they save 3/4 of the n * bits * dim of each sweep.
+constexpr int64_t kLinearTableMin = 64;
 
 constexpr int64_t kLinearTokenBlock = 64;  // tokens whose masks and values stay in L1
 constexpr int64_t kLinearMaxBlock = 64;     // widest value-column block of any tier

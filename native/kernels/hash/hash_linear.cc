@@ -23,7 +23,11 @@ LinearScratch linear_scratch(const HashTierKernels& k, int bits) {
   const size_t coef = align64(sizeof(float) * 2 * kLinearTokenBlock + sizeof(int64_t) * kLinearTokenBlock);
   const size_t counts = align64(sizeof(int32_t) * ((bits + 63) / 64 * 64));
   const size_t vec = align64(sizeof(float) * kLinearMaxBlock);
-  char* base = reinterpret_cast<char*>(buf.floats((2 * masks + ptable + coef + counts + 2 * vec) / 4));
+  const size_t chunks = static_cast<size_t>((bits + 3) / 4);
+  const size_t tables = align64(sizeof(float) * chunks * 16 * kLinearMaxBlock);
+  const size_t table_counts = align64(sizeof(int32_t) * chunks * 16);
+  char* base = reinterpret_cast<char*>(
+      buf.floats((2 * masks + ptable + coef + counts + 2 * vec + tables + table_counts) / 4));
   LinearScratch s;
   s.kmask = base;
   s.qmask = base + masks;
@@ -33,6 +37,8 @@ LinearScratch linear_scratch(const HashTierKernels& k, int bits) {
   s.counts = reinterpret_cast<int32_t*>(base + 2 * masks + ptable + coef);
   s.vsum = reinterpret_cast<float*>(base + 2 * masks + ptable + coef + counts);
   s.wsum = reinterpret_cast<float*>(base + 2 * masks + ptable + coef + counts + vec);
+  s.tables = reinterpret_cast<float*>(base + 2 * masks + ptable + coef + counts + 2 * vec);
+  s.table_counts = reinterpret_cast<int32_t*>(base + 2 * masks + ptable + coef + counts + 2 * vec + tables);
   return s;
 }
 

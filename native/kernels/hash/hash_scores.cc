@@ -17,13 +17,17 @@ void hamming_scores_blocked(IsaTier tier, int64_t units, int64_t n, int bits, co
   const int words = hash_words(bits), planes = (bits + 31) / 32;
   const int64_t blocks = (n + rows - 1) / rows;
   const int nt = hash_threads(max_threads, units * blocks, static_cast<double>(units) * n * n);
+  // Keys in blocks too, so the tile (rows x kKeys int32) stays in L1.
+  constexpr int64_t kKeys = 256;
   parallel_for(units * blocks, nt, [&](int64_t u0, int64_t u1) {
     static thread_local AlignedBuffer buf;
-    int32_t* tile = reinterpret_cast<int32_t*>(buf.floats(static_cast<size_t>(rows * n)));
+    int32_t* tile = reinterpret_cast<int32_t*>(buf.floats(static_cast<size_t>(rows * kKeys)));
     for (int64_t x = u0; x < u1; ++x) {
       const int64_t u = x / blocks, i0 = (x % blocks) * rows;
-      hk.tile(reinterpret_cast<const uint32_t*>(qcodes + (u * n + i0) * words), 2 * words,
-              std::min(rows, n - i0), kplanes + u * planes * n, n, n, planes, tile, n);
+      for (int64_t j0 = 0; j0 < n; j0 += kKeys)
+        hk.tile(reinterpret_cast<const uint32_t*>(qcodes + (u * n + i0) * words), 2 * words,
+                std::min(rows, n - i0), kplanes + u * planes * n + j0, n, std::min(kKeys, n - j0), planes,
+                tile, kKeys);
     }
   });
 }
