@@ -15,6 +15,7 @@ const SUITES = {
   factorized: () => import('./suites/factorized.mjs'),
   'factorized-accuracy': () => import('./suites/factorized-accuracy.mjs'),
   attention: () => import('./suites/attention.mjs'),
+  planner: () => import('./suites/planner.mjs'),
 };
 
 const args = process.argv.slice(2);
