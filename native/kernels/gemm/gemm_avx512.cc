@@ -22,6 +22,9 @@ inline __mmask16 lane_mask(int n) {
                           : static_cast<__mmask16>((1u << n) - 1u);
 }
 
+// Steps ahead that B is prefetched: 8-32 measured alike, none 3-7 % slower (docs/PERF.md).
+constexpr int64_t kPrefetchB = 16;
+
 template <bool kFullN>
 inline void tile(int64_t kc, const float* ap, const float* b, int64_t ldb, float* c, int64_t rs_c,
                  float alpha, float beta, int m_eff, int n_eff) {
@@ -45,7 +48,9 @@ inline void tile(int64_t kc, const float* ap, const float* b, int64_t ldb, float
       b0 = _mm512_maskz_loadu_ps(m0, b);
       b1 = _mm512_maskz_loadu_ps(m1, b + 16);
     }
-    _mm_prefetch(reinterpret_cast<const char*>(ap + 8 * kMr), _MM_HINT_T0);
+    // B streams from L2; ask for it a few steps ahead (A is already in L1).
+    _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchB * ldb), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchB * ldb + 16), _MM_HINT_T0);
 #pragma GCC unroll 12
     for (int i = 0; i < kMr; ++i) {
       __m512 a = _mm512_set1_ps(ap[i]);

@@ -29,26 +29,34 @@ void pack_a_panels(const float* a, int64_t rs_a, int64_t cs_a, int mr, int64_t i
 
 void pack_b_panels(const float* b, int64_t rs_b, int64_t cs_b, int nr, int64_t p0, int64_t kc,
                    int64_t j0, int64_t nc, float* out) {
+  const int64_t panels = (nc + nr - 1) / nr;
+  if (cs_b == 1) {
+    // Row by row: each source row is read once, contiguously across all the
+    // panels (panel by panel would read nr floats per row and jump a row,
+    // which the hardware prefetchers do not follow).
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* row = b + (p0 + p) * rs_b + j0;
+      for (int64_t jp = 0; jp < panels; ++jp) {
+        const int64_t jr = jp * nr;
+        const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+        float* dst = out + jp * kc * nr + p * nr;
+        for (int j = 0; j < n_eff; ++j) dst[j] = row[jr + j];
+        for (int j = n_eff; j < nr; ++j) dst[j] = 0.0f;
+      }
+    }
+    return;
+  }
   for (int64_t jr = 0; jr < nc; jr += nr) {
     int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
     float* panel = out + (jr / nr) * kc * nr;
     const float* src = b + p0 * rs_b + (j0 + jr) * cs_b;
-    if (cs_b == 1) {
-      for (int64_t p = 0; p < kc; ++p) {
-        const float* row = src + p * rs_b;
-        float* dst = panel + p * nr;
-        for (int j = 0; j < n_eff; ++j) dst[j] = row[j];
-        for (int j = n_eff; j < nr; ++j) dst[j] = 0.0f;
-      }
-    } else {
-      for (int j = 0; j < n_eff; ++j) {
-        const float* col = src + j * cs_b;
-        for (int64_t p = 0; p < kc; ++p) panel[p * nr + j] = col[p * rs_b];
-      }
-      if (n_eff < nr)
-        for (int64_t p = 0; p < kc; ++p)
-          for (int j = n_eff; j < nr; ++j) panel[p * nr + j] = 0.0f;
+    for (int j = 0; j < n_eff; ++j) {
+      const float* col = src + j * cs_b;
+      for (int64_t p = 0; p < kc; ++p) panel[p * nr + j] = col[p * rs_b];
     }
+    if (n_eff < nr)
+      for (int64_t p = 0; p < kc; ++p)
+        for (int j = n_eff; j < nr; ++j) panel[p * nr + j] = 0.0f;
   }
 }
 
