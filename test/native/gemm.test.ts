@@ -64,6 +64,16 @@ describe('matmul', () => {
     expect(worstBoundRatio(two.data, ref, 300)).toBeLessThanOrEqual(1);
   });
 
+  it('shares one packed A between threads that split N (plain and transposed A, K over several blocks)', () => {
+    for (const [m, k, n] of [[13, 530, 300], [150, 530, 700], [240, 257, 1100]])
+      for (const transA of [false, true]) {
+        const a = uniform(transA ? [k, m] : [m, k], m + k), b = uniform([k, n], n);
+        const ref = matmulRef(a, b, transA);
+        const two = matmulSync(a, b, { transA, threads: 2 });
+        expect(worstBoundRatio(two.data, ref, k)).toBeLessThanOrEqual(1);
+      }
+  });
+
   it('async equals sync, and many concurrent async calls all complete correctly', async () => {
     const pairs = Array.from({ length: 24 }, (_, i) => [uniform([17 + i, 40], 100 + i), uniform([40, 23 + 2 * i], 200 + i)]);
     const results = await Promise.all(pairs.map(([a, b]) => matmul(a, b)));
