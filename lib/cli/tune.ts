@@ -5,7 +5,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { savePlan } from '../planner/plan';
 import { tune, type TuneProgress } from '../planner/tune';
 import { Wisdom } from '../planner/wisdom';
-import { planSummaryTable, writePlanReport } from '../report/plan-report';
+import { attentionTable, planSummaryTable, writePlanReport } from '../report/plan-report';
 
 function seconds(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(s|m)?$/.exec(v.trim());
@@ -27,12 +27,13 @@ function positiveInt(v: string): number {
 
 export function tuneCommand(): Command {
   return new Command('tune')
-    .description('choose the fastest format for each linear layer of a model on this machine, within an error budget')
+    .description('choose the fastest format for each linear layer and attention block of a model on this machine, within an error budget')
     .option('--model <name|file.json>', 'bert-base, bert-large, distilbert, vit-b16, gpt2-small, or a JSON config', 'bert-base')
     .option('--max-error <e>', 'per-layer relative output error budget (0.01 or 1%)', fraction)
     .option('--max-params <n>', 'parameter budget for the linear layers', positiveInt)
     .option('--latency-target <ms>', 'latency target for the linear layers, in ms', Number)
     .option('--batch <tokens>', 'tokens per call', positiveInt, 128)
+    .option('--seq-len <tokens>', 'tokens per sequence, for the attention blocks (default: 128, at most the batch)', positiveInt)
     .option('--threads <n>', 'compute threads', positiveInt)
     .option('--budget <time>', 'time budget for measuring (120s, 2m)', seconds, 120)
     .option('--wisdom <file>', 'wisdom file (default: the user cache)')
@@ -40,7 +41,7 @@ export function tuneCommand(): Command {
     .option('--out <file>', 'write the plan as JSON', 'plan.json')
     .option('--report <dir>', 'write report.md and report.html there')
     .option('--quiet', 'no progress bar')
-    .action(async (o: { model: string; maxError?: number; maxParams?: number; latencyTarget?: number; batch: number; threads?: number; budget: number; wisdom?: string; fresh?: boolean; out: string; report?: string; quiet?: boolean }) => {
+    .action(async (o: { model: string; maxError?: number; maxParams?: number; latencyTarget?: number; batch: number; seqLen?: number; threads?: number; budget: number; wisdom?: string; fresh?: boolean; out: string; report?: string; quiet?: boolean }) => {
       const budgetGiven = o.maxError !== undefined || o.maxParams !== undefined || o.latencyTarget !== undefined;
       const controller = new AbortController();
       const onSigint = () => {
@@ -66,6 +67,7 @@ export function tuneCommand(): Command {
           maxParams: o.maxParams,
           latencyTargetMs: o.latencyTarget,
           batch: o.batch,
+          seqLen: o.seqLen,
           threads: o.threads,
           budgetSeconds: o.budget,
           wisdom: o.wisdom ? Wisdom.load(o.wisdom) : undefined,
@@ -81,6 +83,7 @@ export function tuneCommand(): Command {
           '',
           planSummaryTable(plan),
           '',
+          ...(plan.attention ? [attentionTable(plan), ''] : []),
           `speedup over dense at per-layer error budgets: ${plan.budgets.map((b) => `${(100 * b.maxError).toFixed(0)}% → ${b.speedup.toFixed(2)}x`).join(', ')}`,
           `predictor: held-out Kendall tau ${plan.predictor.kendallTau?.toFixed(3) ?? 'n/a'} over ${plan.predictor.samples} candidates; measured ${plan.measuring.measured}, from wisdom ${plan.measuring.fromWisdom}, predicted ${plan.measuring.predicted} in ${plan.measuring.seconds.toFixed(1)} s${plan.measuring.interrupted ? ' (stopped early)' : ''}`,
           `plan written to ${o.out}`,

@@ -2,14 +2,17 @@
 // at several ranks, and N:M patterns. Each candidate carries what it costs
 // (parameters, FLOPs per token, weight bytes), what it loses (relative output
 // error on calibration activations) and the native kernels that time it.
+// Tensor-train and Tucker candidates are made in factorized-candidates.ts.
 import { matmulSync } from '../matmul';
 import type { MeasureSpec } from '../native';
 import { nmPrune } from '../sparse/prune';
 import { Tensor } from '../tensor';
+import { factorizedLabel, type FactorizedFormat } from './factorized';
+import type { PlannerSpec } from './measure';
 import type { LinearLayerSpec } from './models';
 import type { SyntheticLayer } from './synthetic';
 
-export type Format = { kind: 'dense' } | { kind: 'lowrank'; rank: number } | { kind: 'nm'; n: number; m: number };
+export type Format = { kind: 'dense' } | { kind: 'lowrank'; rank: number } | { kind: 'nm'; n: number; m: number } | FactorizedFormat;
 
 export interface Candidate {
   layer: string;
@@ -20,13 +23,14 @@ export interface Candidate {
   weightBytes: number;
   /** Relative output error ||X(W - Ŵ)ᵀ|| / ||XWᵀ|| on the calibration activations. */
   error: number;
-  /** Kernels whose times add up to one forward call. */
-  specs: MeasureSpec[];
+  /** Kernels (or a factorized forward pass) whose times add up to one forward call. */
+  specs: PlannerSpec[];
 }
 
 export const NM_PATTERNS: [number, number][] = [[2, 4], [4, 8], [1, 4], [2, 8], [1, 8]];
 
 export function formatLabel(f: Format): string {
+  if (f.kind === 'tt' || f.kind === 'tucker') return factorizedLabel(f);
   return f.kind === 'dense' ? 'dense' : f.kind === 'lowrank' ? `lowrank(${f.rank})` : `${f.n}:${f.m}`;
 }
 

@@ -8,13 +8,44 @@ import { writeFileAtomic } from './atomic';
 import { modelSchema } from './models';
 
 export const PLAN_FORMAT = 'tensorfold-plan';
-export const PLAN_VERSION = 1;
+/** Version 2 added the tt and tucker formats; version 1 plans read unchanged (a subset). */
+export const PLAN_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
+
+const dims = z.array(z.number().int().positive()).min(1);
 
 export const formatSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dense') }),
   z.object({ kind: z.literal('lowrank'), rank: z.number().int().positive() }),
   z.object({ kind: z.literal('nm'), n: z.number().int().positive(), m: z.number().int().min(2).max(16) }),
+  /** Tensor train over the tensorization in -> out, with one rank per bond (d - 1). */
+  z.object({ kind: z.literal('tt'), in: dims, out: dims, ranks: dims }),
+  /** Tucker over in -> out, one rank per mode (outputs then inputs, 2d), refined by `iterations` HOOI sweeps. */
+  z.object({ kind: z.literal('tucker'), in: dims, out: dims, ranks: dims, iterations: z.number().int().positive() }),
 ]);
+
+const attentionChoiceSchema = z.object({
+  label: z.string(),
+  format: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('softmax') }),
+    z.object({ kind: z.literal('hash-linear'), bits: z.number().int().min(1).max(256) }),
+    z.object({ kind: z.literal('hamming-softmax'), bits: z.number().int().min(1).max(256) }),
+  ]),
+  error: z.number().nonnegative(),
+  ms: z.number().nonnegative(),
+});
+
+const attentionPlanSchema = z.object({
+  heads: z.number().int().positive(),
+  headDim: z.number().int().positive(),
+  count: z.number().int().positive(),
+  seqLen: z.number().int().positive(),
+  sequences: z.number().int().positive(),
+  softmax: attentionChoiceSchema,
+  choice: attentionChoiceSchema,
+  candidates: z.array(attentionChoiceSchema),
+  speedup: z.number(),
+});
 
 const choiceSchema = z.object({
   label: z.string(),
@@ -27,7 +58,7 @@ const choiceSchema = z.object({
 
 export const planSchema = z.object({
   format: z.literal(PLAN_FORMAT),
-  version: z.literal(PLAN_VERSION),
+  version: z.number().int(),
   createdAt: z.string(),
   model: modelSchema,
   host: z.object({ cpu: z.string(), tier: z.string(), threads: z.number(), version: z.string() }),
@@ -52,10 +83,13 @@ export const planSchema = z.object({
   budgets: z.array(z.object({ maxError: z.number(), ms: z.number(), speedup: z.number() })),
   predictor: z.object({ kendallTau: z.number().nullable(), meanRelativeError: z.number().nullable(), samples: z.number() }),
   measuring: z.object({ seconds: z.number(), measured: z.number(), fromWisdom: z.number(), predicted: z.number(), interrupted: z.boolean() }),
+  /** The attention blocks: exact softmax or hash attention (absent when the model has none). */
+  attention: attentionPlanSchema.optional(),
 });
 
 export type Plan = z.infer<typeof planSchema>;
 export type PlanChoice = z.infer<typeof choiceSchema>;
+export type PlanFormat = z.infer<typeof formatSchema>;
 
 export function savePlan(plan: Plan, file: string): void {
   writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`);
@@ -73,6 +107,12 @@ export function loadPlan(file: string): Plan {
 }
 
 export function parsePlan(raw: unknown, source = 'plan'): Plan {
+  const version = (raw as { version?: unknown } | null)?.version;
+  if ((raw as { format?: unknown } | null)?.format === PLAN_FORMAT && typeof version === 'number' && !READABLE_VERSIONS.includes(version))
+    throw new TensorfoldError(
+      'PLAN_VERSION',
+      `${source}: plan version ${version} is not supported (this build reads versions ${READABLE_VERSIONS.join(' and ')}); make the plan again with this version's tensorfold tune`,
+    );
   const r = planSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];

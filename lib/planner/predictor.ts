@@ -1,5 +1,7 @@
 // A latency predictor fitted on measured candidates: per format family,
-// log(time) = a + b·log(FLOPs) + c·log(weight bytes) by least squares. Its
+// log(time) = a + b·log(FLOPs) + c·log(weight bytes) + d·log(in / out) by
+// least squares (the last because equal work runs at different speeds as a
+// wide or a tall product). Its
 // quality is reported as Kendall's tau and mean relative error on held-out
 // candidates (leave-one-out), since a predictor that ranks badly must not
 // steer the search.
@@ -8,11 +10,13 @@ export interface Sample {
   family: string;
   flops: number;
   bytes: number;
+  /** The layer's in / out features (default 1). */
+  aspect?: number;
   ms: number;
 }
 
 export interface Predictor {
-  predict(family: string, flops: number, bytes: number): number;
+  predict(family: string, flops: number, bytes: number, aspect?: number): number;
 }
 
 type Coef = number[];
@@ -35,8 +39,8 @@ function solve(a: number[][], b: number[]): number[] {
   return m.map((row, i) => row[n] / row[i]);
 }
 
-function features(s: { flops: number; bytes: number }): number[] {
-  return [1, Math.log(s.flops), Math.log(s.bytes)];
+function features(s: { flops: number; bytes: number; aspect?: number }): number[] {
+  return [1, Math.log(s.flops), Math.log(s.bytes), Math.log(s.aspect ?? 1)];
 }
 
 function fitFamily(samples: Sample[]): Coef {
@@ -51,13 +55,15 @@ function fitFamily(samples: Sample[]): Coef {
 export function fitPredictor(samples: Sample[]): Predictor {
   const families = new Map<string, Sample[]>();
   for (const s of samples) families.set(s.family, [...(families.get(s.family) ?? []), s]);
-  const coefs = new Map<string, Coef>();
-  for (const [f, ss] of families) coefs.set(f, fitFamily(ss));
   const pooled = fitFamily(samples);
+  // A family with fewer samples than coefficients (a format measured at one
+  // or two shapes, e.g. tt or tucker on a small model) borrows the pooled fit.
+  const coefs = new Map<string, Coef>();
+  for (const [f, ss] of families) coefs.set(f, ss.length >= features(ss[0]).length ? fitFamily(ss) : pooled);
   return {
-    predict(family, flops, bytes) {
+    predict(family, flops, bytes, aspect) {
       const c = coefs.get(family) ?? pooled;
-      const x = features({ flops, bytes });
+      const x = features({ flops, bytes, aspect });
       return Math.exp(x.reduce((acc, v, i) => acc + v * c[i], 0));
     },
   };
@@ -84,7 +90,7 @@ export interface PredictorQuality {
 /** Leave-one-out: each sample predicted by a predictor fitted without it. */
 export function heldOutQuality(samples: Sample[]): PredictorQuality {
   if (samples.length < 3) return { kendallTau: NaN, meanRelativeError: NaN, samples: samples.length };
-  const predicted = samples.map((s, i) => fitPredictor(samples.filter((_, j) => j !== i)).predict(s.family, s.flops, s.bytes));
+  const predicted = samples.map((s, i) => fitPredictor(samples.filter((_, j) => j !== i)).predict(s.family, s.flops, s.bytes, s.aspect));
   const measured = samples.map((s) => s.ms);
   const rel = predicted.reduce((acc, p, i) => acc + Math.abs(p - measured[i]) / measured[i], 0) / samples.length;
   return { kendallTau: kendallTau(predicted, measured), meanRelativeError: rel, samples: samples.length };

@@ -6,7 +6,10 @@
 import { checkInt, checkObject } from '../check';
 import { TensorfoldError } from '../errors';
 import { getThreads, setThreads } from '../runtime';
+import { planAttention, type AttentionPlan } from './attention';
 import { layerCandidates, type Candidate } from './candidates';
+import { factorizedParams } from './factorized';
+import { factorizedCandidates } from './factorized-candidates';
 import { hostFingerprint } from './fingerprint';
 import { specKey, measureWithWisdom } from './measure';
 import { resolveModel, type ModelConfig } from './models';
@@ -17,7 +20,7 @@ import { syntheticActivations, syntheticLayer } from './synthetic';
 import { Wisdom } from './wisdom';
 
 export interface TuneProgress {
-  phase: 'accuracy' | 'measure' | 'search';
+  phase: 'accuracy' | 'measure' | 'search' | 'attention';
   done: number;
   total: number;
   label: string;
@@ -26,11 +29,16 @@ export interface TuneProgress {
 export interface TuneOptions extends Budget {
   batch?: number;
   threads?: number;
+  /** Seconds for measuring; the accuracy phase before it (decompositions) does not count. */
   budgetSeconds?: number;
   /** Measure again even where wisdom has an answer. */
   fresh?: boolean;
   /** A Wisdom, a wisdom file path, or false for none (default: the user cache). */
   wisdom?: Wisdom | string | false;
+  /** Tokens per sequence for the attention blocks (default 128, at most the batch). */
+  seqLen?: number;
+  /** Weigh hash attention for the attention blocks (default true; only under maxError). */
+  attention?: boolean;
   calibrationTokens?: number;
   seed?: number;
   onProgress?: (p: TuneProgress) => void;
@@ -56,6 +64,7 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     throw new RangeError(`${fn}: options.maxError must be in [0, 1), got ${options.maxError}`);
   if (options.maxError === undefined && options.maxParams === undefined && options.latencyTargetMs === undefined)
     throw new TypeError(`${fn}: give a budget: options.maxError, options.maxParams or options.latencyTargetMs`);
+  const seqLen = checkInt(options.seqLen ?? Math.min(128, batch), `${fn}: options.seqLen`, 1, 1 << 20);
   const tokens = options.calibrationTokens ?? 256;
   const seed = options.seed ?? 1;
   const wisdom = options.wisdom instanceof Wisdom ? options.wisdom : options.wisdom === false ? Wisdom.memory() : Wisdom.load(options.wisdom);
@@ -65,16 +74,17 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
 
   // Candidates and their accuracy (cached in wisdom: it depends on the data, not the host's speed).
   const perLayer: Candidate[][] = [];
-  config.layers.forEach((spec, i) => {
+  for (const [i, spec] of config.layers.entries()) {
     progress({ phase: 'accuracy', done: i, total: config.layers.length, label: spec.name });
     const cacheKey = `${config.name}:${spec.in}x${spec.out}:seed=${seed + i}:tokens=${tokens}`;
     const errorCache = wisdom.accuracy;
     const before = errorCache.size;
     const layer = syntheticLayer(spec.out, spec.in, seed + i);
     const x = syntheticActivations(tokens, spec.in, seed + 1000 + i);
-    perLayer.push(layerCandidates(spec, layer, x, { batch, threads, errorCache, cacheKey }));
+    const ctx = { batch, threads, errorCache, cacheKey, signal: options.signal };
+    perLayer.push([...layerCandidates(spec, layer, x, ctx), ...(await factorizedCandidates(spec, layer, x, ctx))]);
     if (errorCache.size !== before) wisdom.touch();
-  });
+  }
   progress({ phase: 'accuracy', done: config.layers.length, total: config.layers.length, label: 'done' });
 
   // Measure every distinct kernel call, cheapest first, until the budget or a stop.
@@ -84,9 +94,10 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
   const denseKeys = new Set(perLayer.map((c) => specKey(c[0].specs[0])));
   const order = [...specs.entries()].sort(([ka, a], [kb, b]) => Number(denseKeys.has(kb)) - Number(denseKeys.has(ka)) || cost(a) - cost(b));
   const ms = new Map<string, number>();
+  const measureStarted = Date.now();
   let measured = 0, fromWisdom = 0, interrupted = false;
   for (const [i, [key, spec]] of order.entries()) {
-    if (options.signal?.aborted || (Date.now() - started) / 1000 > budgetSeconds) {
+    if (options.signal?.aborted || (Date.now() - measureStarted) / 1000 > budgetSeconds) {
       interrupted = true;
       break;
     }
@@ -102,7 +113,18 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
   // Predictor on the candidates measured whole; it stands in for the rest.
   const whole = (c: Candidate) => c.specs.every((s) => ms.has(specKey(s)));
   const timeOf = (c: Candidate) => c.specs.reduce((acc, s) => acc + ms.get(specKey(s))!, 0);
-  const samples: Sample[] = perLayer.flat().filter(whole).map((c) => ({ family: c.format.kind, flops: c.flopsPerToken * batch, bytes: c.weightBytes, ms: timeOf(c) }));
+  // One sample per distinct measurement: layers of one shape share their kernel calls, and a
+  // held-out sample must not have its twin left in the fit.
+  const samples: Sample[] = [];
+  const sampled = new Set<string>();
+  config.layers.forEach((spec, i) => {
+    for (const c of perLayer[i].filter(whole)) {
+      const key = c.specs.map(specKey).join('+');
+      if (sampled.has(key)) continue;
+      sampled.add(key);
+      samples.push({ family: familyOf(c), flops: c.flopsPerToken * batch, bytes: c.weightBytes, aspect: spec.in / spec.out, ms: timeOf(c) });
+    }
+  });
   if (!perLayer.every((c) => whole(c[0])))
     throw new TensorfoldError('TUNE_BUDGET', `${fn}: measuring stopped (time budget ${budgetSeconds} s, or a stop request) before the dense layers were measured; raise the budget`);
   const predictor = fitPredictor(samples);
@@ -112,7 +134,7 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     const choices = perLayer[i].map((c) => {
       if (whole(c)) return toChoice(c, timeOf(c), true);
       predicted++;
-      return toChoice(c, predictor.predict(c.format.kind, c.flopsPerToken * batch, c.weightBytes), false);
+      return toChoice(c, predictor.predict(familyOf(c), c.flopsPerToken * batch, c.weightBytes, spec.in / spec.out), false);
     });
     return { name: spec.name, count: spec.count, dense: choices[0], candidates: choices };
   });
@@ -126,6 +148,13 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
       'TUNE_NO_CANDIDATE',
       `${fn}: no plan meets the budget ${JSON.stringify(budget)}; the closest: latency ${fastest.ms.toFixed(3)} ms at max layer error ${(100 * fastest.maxError).toFixed(2)}%, dense params ${totalParams(layers, layers.map((l) => l.dense))}`,
     );
+  }
+  let attention: AttentionPlan | undefined;
+  if (options.attention !== false && config.attention && !options.signal?.aborted) {
+    progress({ phase: 'attention', done: 0, total: 1, label: 'attention' });
+    attention = await planAttention(config, { batch, seqLen, threads, seed, wisdom, fresh: options.fresh, maxError: options.maxError, onMeasure: (label) => progress({ phase: 'attention', done: 0, total: 1, label }) });
+    wisdom.save();
+    progress({ phase: 'attention', done: 1, total: 1, label: 'done' });
   }
   const denseMs = totalMs(layers, layers.map((l) => l.dense));
   const planMs = totalMs(layers, chosen);
@@ -161,12 +190,20 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
       samples: quality.samples,
     },
     measuring: { seconds: (Date.now() - started) / 1000, measured, fromWisdom, predicted, interrupted },
+    ...(attention ? { attention } : {}),
   };
+}
+
+/** The predictor's family: the format, and for chains their length (each step has its own overhead). */
+function familyOf(c: Candidate): string {
+  const f = c.format;
+  return f.kind === 'tt' || f.kind === 'tucker' ? `${f.kind}/${f.in.length}` : f.kind;
 }
 
 /** Rough work of a kernel call, to measure cheap ones first. */
 function cost(s: Candidate['specs'][number]): number {
   if (s.kernel === 'gemm') return s.m * s.n * s.k;
   if (s.kernel === 'nm') return (s.tokens * s.rows * s.k * s.n) / s.m;
+  if (s.kernel === 'factorized') return s.batch * factorizedParams({ kind: s.format, in: s.in, out: s.out, ranks: s.ranks });
   return 0;
 }

@@ -18,6 +18,20 @@ export function planSummaryTable(plan: Plan): string {
   ].join('\n');
 }
 
+/** The attention blocks' candidates: time per block call and error against exact softmax. */
+export function attentionTable(plan: Plan): string {
+  const a = plan.attention;
+  if (!a) return '';
+  return [
+    `Attention: ${a.count} blocks of ${a.heads} heads x ${a.headDim}, ${a.sequences} sequence(s) of ${a.seqLen} tokens per call; choice ${a.choice.label} (${a.speedup.toFixed(2)}x softmax).`,
+    'Errors: relative output error against exact softmax attention on structured synthetic q, k, v (topic segments, anisotropic offsets); hash attention is chosen only under a max-error budget.',
+    '',
+    '| candidate | ms per block | x softmax | output error |',
+    '|---|---|---|---|',
+    ...a.candidates.map((c) => `| ${c.label}${c.label === a.choice.label ? ' (chosen)' : ''} | ${msf(c.ms)} | ${(a.softmax.ms / c.ms).toFixed(2)}x | ${pct(c.error)} |`),
+  ].join('\n');
+}
+
 export function planMarkdown(plan: Plan): string {
   const b = plan.budget;
   return [
@@ -45,6 +59,7 @@ export function planMarkdown(plan: Plan): string {
     '|---|---|---|',
     ...plan.pareto.map((x) => `| ${pct(x.maxError)} | ${msf(x.ms)} | ${x.speedup.toFixed(2)}x |`),
     '',
+    ...(plan.attention ? ['## Attention blocks', '', attentionTable(plan), ''] : []),
     '## Latency predictor',
     '',
     `Held-out (leave-one-out) Kendall tau ${plan.predictor.kendallTau?.toFixed(3) ?? 'n/a'}, mean relative error ${plan.predictor.meanRelativeError !== null ? pct(plan.predictor.meanRelativeError) : 'n/a'} over ${plan.predictor.samples} measured candidates.`,

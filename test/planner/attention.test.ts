@@ -1,7 +1,8 @@
 // The planner's attention search: candidates, accuracy against exact softmax,
 // the budget rule, and reuse through wisdom.
 import { describe, expect, it } from 'vitest';
-import { hashAttentionSync, softmaxAttentionSync, Wisdom } from '../../lib/index';
+import { hashAttentionSync, parsePlan, softmaxAttentionSync, tune, Wisdom } from '../../lib/index';
+import { planMarkdown } from '../../lib/report/plan-report';
 import { structuredAttentionInputs } from '../../lib/attention/synthetic';
 import { ATTENTION_BITS, planAttention } from '../../lib/planner/attention';
 
@@ -63,5 +64,21 @@ describe('planAttention', () => {
 
   it('is undefined for a model without attention', async () => {
     expect(await planAttention({ name: 'mlp', layers: model.layers }, { ...base, wisdom: Wisdom.memory() })).toBeUndefined();
+  });
+
+  it('is part of tune(): in the plan, validated on load, in the report, and left out on request', async () => {
+    const wisdom = Wisdom.memory();
+    const plan = await tune(model, { maxError: 0.5, batch: 64, seqLen: 32, threads: 1, calibrationTokens: 64, wisdom });
+    const a = plan.attention!;
+    expect(a.seqLen).toBe(32);
+    expect(a.sequences).toBe(2);
+    expect(a.candidates.length).toBe(1 + 2 * ATTENTION_BITS.length);
+    expect(a.choice.error).toBeLessThanOrEqual(0.5);
+    expect(parsePlan(JSON.parse(JSON.stringify(plan))).attention).toEqual(a);
+    expect(planMarkdown(plan)).toContain('## Attention blocks');
+    expect(() => parsePlan({ ...plan, attention: { ...a, seqLen: 0 } })).toThrow(/attention\.seqLen/);
+    const without = await tune(model, { maxError: 0.5, batch: 64, threads: 1, calibrationTokens: 64, wisdom, attention: false });
+    expect(without.attention).toBeUndefined();
+    await expect(tune(model, { maxError: 0.5, seqLen: 0, wisdom })).rejects.toThrow(/options\.seqLen/);
   });
 });

@@ -1,0 +1,89 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPlan, savePlan, specKey, tune, Wisdom } from '../../lib/index';
+import { factorizedFormats, factorizedParams, skeletonLayer } from '../../lib/planner/factorized';
+import { fitPredictor, heldOutQuality } from '../../lib/planner/predictor';
+
+const tiny = {
+  name: 'tiny-factorized',
+  layers: [
+    { name: 'a', in: 48, out: 64, count: 2 },
+    { name: 'b', in: 64, out: 48, count: 1 },
+  ],
+};
+
+describe('tt and tucker candidates', () => {
+  it('are weighed for every layer, with sane errors that fall as the rank grows', async () => {
+    const wisdom = Wisdom.memory();
+    const plan = await tune(tiny, { batch: 16, calibrationTokens: 64, maxError: 0.5, wisdom });
+    for (const l of plan.layers) {
+      const fact = l.candidates.filter((c) => c.format.kind === 'tt' || c.format.kind === 'tucker');
+      expect(new Set(fact.map((c) => c.format.kind))).toEqual(new Set(['tt', 'tucker']));
+      for (const c of fact) {
+        expect(c.error, c.label).toBeGreaterThan(0);
+        expect(c.error, c.label).toBeLessThan(1.05);
+        expect(c.params).toBeLessThan(l.in * l.out);
+        expect(c.measured).toBe(true);
+        expect(c.ms).toBeGreaterThan(0);
+      }
+      // Same format and tensorization: more parameters, less error (within a little slack).
+      const groups = new Map<string, typeof fact>();
+      for (const c of fact) {
+        const f = c.format as { kind: string; in: number[]; out: number[] };
+        const k = `${f.kind}:${f.in}:${f.out}`;
+        groups.set(k, [...(groups.get(k) ?? []), c]);
+      }
+      expect([...groups.values()].some((g) => g.length > 1)).toBe(true);
+      for (const g of groups.values()) {
+        g.sort((x, y) => x.params - y.params);
+        for (let i = 1; i < g.length; i++) expect(g[i].error, `${g[i].label} vs ${g[i - 1].label}`).toBeLessThanOrEqual(g[i - 1].error * 1.02 + 1e-3);
+      }
+    }
+    // Timed in JavaScript, kept in wisdom under a factorized key; a second plan measures nothing.
+    const spec = { kernel: 'factorized' as const, format: 'tt' as const, in: [6, 8], out: [8, 8], ranks: [3], batch: 16, threads: plan.threads };
+    expect(specKey(spec)).toBe(`factorized:batch=16,format=tt,in=6x8,out=8x8,ranks=3,threads=${plan.threads}`);
+    expect(wisdom.get(specKey(spec))).toBeDefined();
+    const again = await tune(tiny, { batch: 16, calibrationTokens: 64, maxError: 0.5, wisdom });
+    expect(again.measuring.measured).toBe(0);
+    expect(again.layers.map((l) => l.candidates.map((c) => c.error))).toEqual(plan.layers.map((l) => l.candidates.map((c) => c.error)));
+
+    // A plan with factorized candidates round-trips through a file.
+    const file = join(mkdtempSync(join(tmpdir(), 'tf-plan-')), 'plan.json');
+    savePlan(plan, file);
+    expect(loadPlan(file)).toEqual(plan);
+    expect(plan.version).toBe(2);
+  });
+
+  it('describe their structure the way decompose builds it', () => {
+    const formats = factorizedFormats(768, 768);
+    expect(formats.length).toBeGreaterThan(4);
+    for (const f of formats) {
+      const layer = skeletonLayer(f);
+      expect(layer.params).toBe(factorizedParams(f));
+      expect(factorizedParams(f)).toBeLessThanOrEqual(768 * 768 / 4);
+      expect([layer.inFeatures, layer.outFeatures]).toEqual([768, 768]);
+    }
+    // A prime dimension has no tensorization: no factorized candidates, no error.
+    expect(factorizedFormats(97, 64)).toEqual([]);
+  });
+});
+
+describe('latency predictor with factorized families', () => {
+  it('fits tt and tucker families of their own, and lends the pooled fit to a family measured once', () => {
+    const samples = [];
+    for (const family of ['dense', 'tt', 'tucker'])
+      for (let i = 1; i <= 6; i++) {
+        const flops = 1e6 * i * i, bytes = 1e4 * i;
+        samples.push({ family, flops, bytes, ms: (family === 'tt' ? 3 : 1) * 1e-9 * flops ** 0.9 * bytes ** 0.1 });
+      }
+    const q = heldOutQuality(samples);
+    expect(q.kendallTau).toBeGreaterThan(0.9);
+    const p = fitPredictor(samples);
+    expect(p.predict('tt', 4e6, 2e4)).toBeCloseTo(3e-9 * 4e6 ** 0.9 * 2e4 ** 0.1, 6);
+    const once = fitPredictor([...samples.filter((s) => s.family === 'dense'), { family: 'tucker', flops: 1e6, bytes: 1e4, ms: 5 }]);
+    const v = once.predict('tucker', 4e6, 2e4);
+    expect(Number.isFinite(v) && v > 0).toBe(true);
+  });
+});
