@@ -26,3 +26,4 @@ export { HashAttentionState, type HashAttentionStateOptions } from './state';
 export type { LinearVariant } from './linear';
 export type { AttentionError } from './compare';
 export { ENERGY_MODEL, type OpCounts } from './ops-accounting';
+export { structuredAttentionInputs, type StructuredOptions, type StructuredInputs } from './synthetic';
