@@ -45,6 +45,16 @@ void key_sweep(int64_t n, int bits, const Mask* km, int64_t ms, const float* v, 
   }
 }
 
+// out = (alpha acc + beta V - gamma W + delta self) r, self only for EcoFormer's form.
+inline void finish(float* o, const float* acc, int64_t w, float alpha, float beta, float gamma, float delta,
+                   float r, const float* V, const float* W, const float* self) {
+  for (int64_t d = 0; d < w; ++d) {
+    float x = alpha * acc[d] + (beta * V[d] - gamma * W[d]);
+    if (self) x += delta * self[d];
+    o[d] = x * r;
+  }
+}
+
 void query_sweep(int64_t n, int bits, const Mask* qm, int64_t ms, const float* P, int64_t ldp,
                  int64_t w, const float* beta, const float* rr, float alpha, float gamma, float delta,
                  const float* V, const float* W, const float* vself, int64_t ldvs, float* out,
@@ -57,13 +67,7 @@ void query_sweep(int64_t n, int bits, const Mask* qm, int64_t ms, const float* P
       const float* p = P + t * ldp;
       for (int64_t d = 0; d < w; ++d) acc[d] += masked(p[d], m);
     }
-    float* o = out + i * ldo;
-    const float* self = vself ? vself + i * ldvs : nullptr;
-    for (int64_t d = 0; d < w; ++d) {
-      float x = alpha * acc[d] + (beta[i] * V[d] - gamma * W[d]);
-      if (self) x += delta * self[d];
-      o[d] = x * rr[i];
-    }
+    finish(out + i * ldo, acc, w, alpha, beta[i], gamma, delta, rr[i], V, W, vself ? vself + i * ldvs : nullptr);
   }
 }
 
@@ -96,13 +100,7 @@ void table_sweep(int64_t n, const float* U, int64_t ld, const uint64_t* codes, i
       const float* row = U + (b * 16 + static_cast<int>((code[b >> 4] >> (4 * (b & 15))) & 0xF)) * ld;
       for (int64_t d = 0; d < w; ++d) acc[d] += row[d];
     }
-    float* o = out + i * ldo;
-    const float* self = vself ? vself + i * ldvs : nullptr;
-    for (int64_t d = 0; d < w; ++d) {
-      float x = alpha * acc[d] + (beta[i] * V[d] - gamma * W[d]);
-      if (self) x += delta * self[d];
-      o[d] = x * rr[i];
-    }
+    finish(out + i * ldo, acc, w, alpha, beta[i], gamma, delta, rr[i], V, W, vself ? vself + i * ldvs : nullptr);
   }
 }
 
