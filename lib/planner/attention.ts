@@ -66,6 +66,8 @@ export interface AttentionSearchOptions {
   /** Hash attention is eligible only under an error budget: without one, exact softmax. */
   maxError?: number;
   onMeasure?: (label: string) => void;
+  /** Stops after the candidate in progress; the choice is made among those done (softmax is first). */
+  signal?: AbortSignal;
 }
 
 /** Candidates for the model's attention blocks and the fastest within the budget; undefined when the model has none. */
@@ -125,7 +127,10 @@ export async function planAttention(model: ModelConfig, o: AttentionSearchOption
   };
 
   const candidates: AttentionChoice[] = [];
-  for (const f of formats()) candidates.push({ label: attentionLabel(f), format: f, error: errorOf(f), ms: await timeOf(f) });
+  for (const f of formats()) {
+    if (candidates.length > 0 && o.signal?.aborted) break;
+    candidates.push({ label: attentionLabel(f), format: f, error: errorOf(f), ms: await timeOf(f) });
+  }
   const softmax = candidates[0];
   const eligible = candidates.filter((c) => c.format.kind === 'softmax' || (o.maxError !== undefined && c.error <= o.maxError));
   const choice = eligible.reduce((a, b) => (b.ms < a.ms ? b : a));

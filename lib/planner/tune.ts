@@ -150,9 +150,9 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     );
   }
   let attention: AttentionPlan | undefined;
-  if (options.attention !== false && config.attention && !options.signal?.aborted) {
+  if (options.attention !== false && config.attention) {
     progress({ phase: 'attention', done: 0, total: 1, label: 'attention' });
-    attention = await planAttention(config, { batch, seqLen, threads, seed, wisdom, fresh: options.fresh, maxError: options.maxError, onMeasure: (label) => progress({ phase: 'attention', done: 0, total: 1, label }) });
+    attention = await planAttention(config, { batch, seqLen, threads, seed, wisdom, fresh: options.fresh, maxError: options.maxError, signal: options.signal, onMeasure: (label) => progress({ phase: 'attention', done: 0, total: 1, label }) });
     wisdom.save();
     progress({ phase: 'attention', done: 1, total: 1, label: 'done' });
   }

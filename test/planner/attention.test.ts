@@ -62,6 +62,14 @@ describe('planAttention', () => {
     expect(tight.choice.label).toBe('softmax');
   });
 
+  it('stops after softmax when asked, and chooses among what it measured', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const p = (await planAttention(model, { ...base, wisdom: Wisdom.memory(), maxError: 10, signal: controller.signal }))!;
+    expect(p.candidates.map((c) => c.label)).toEqual(['softmax']);
+    expect(p.choice.label).toBe('softmax');
+  });
+
   it('is undefined for a model without attention', async () => {
     expect(await planAttention({ name: 'mlp', layers: model.layers }, { ...base, wisdom: Wisdom.memory() })).toBeUndefined();
   });
