@@ -121,8 +121,12 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
 
 int useful_threads(const GemmArgs& g, int max_threads) {
   int nt = max_threads > 0 ? std::min(max_threads, pool_threads()) : pool_threads();
-  double flops = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
-  int by_work = static_cast<int>(std::max(1.0, flops / kMinFlopsPerThread));
+  double work = 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  // A few rows stream B from memory: the time goes with B's bytes, not the
+  // flops; 8 flops per byte is about this machine's FMA rate over its
+  // one-core bandwidth.
+  if (g.m <= kSmallM) work = std::max(work, 8.0 * 4.0 * static_cast<double>(g.n) * static_cast<double>(g.k));
+  int by_work = static_cast<int>(std::max(1.0, work / kMinFlopsPerThread));
   return std::max(1, std::min(nt, by_work));
 }
 
