@@ -1,22 +1,61 @@
-// A latency predictor fitted on measured candidates: per format family,
-// log(time) = a + b·log(FLOPs) + c·log(weight bytes) + d·log(in / out) by
-// least squares (the last because equal work runs at different speeds as a
-// wide or a tall product). Its
-// quality is reported as Kendall's tau and mean relative error on held-out
-// candidates (leave-one-out), since a predictor that ranks badly must not
-// steer the search.
+// A latency predictor fitted on measured kernel calls. A candidate's time is
+// the sum of its calls' (a low-rank layer is two GEMMs, a low-rank layer with
+// N:M factors two N:M products), so the model is fitted per call, where the
+// physics is: one GEMM model serves dense and low-rank candidates alike. Per
+// call family, log(time) is linear in log-features that describe the work
+// (see callFeatures), fitted by ridge-regularised least squares. Its quality
+// is reported as Kendall's tau and mean relative error on held-out candidates
+// (leave-one-candidate-out: the held-out candidate's calls leave the fit),
+// since a predictor that ranks badly must not steer the search.
+import type { PlannerSpec } from './measure';
 
-export interface Sample {
+/** One measured (or to be predicted) kernel call. */
+export interface CallSample {
+  /** Identity of the call (its wisdom key): candidates that share a call share its time. */
+  key: string;
   family: string;
-  flops: number;
-  bytes: number;
-  /** The layer's in / out features (default 1). */
-  aspect?: number;
+  /** Features, without the intercept (see callFeatures). */
+  x: number[];
+  /** Measured time; unused when predicting. */
+  ms?: number;
+}
+
+/** A candidate: its calls, and its measured time (the sum of theirs). */
+export interface CandidateSample {
+  calls: CallSample[];
   ms: number;
 }
 
 export interface Predictor {
-  predict(family: string, flops: number, bytes: number, aspect?: number): number;
+  predictCall(call: CallSample): number;
+  predict(calls: CallSample[]): number;
+}
+
+const log = Math.log;
+
+/**
+ * The family and features of a kernel call. GEMM (m x k times k x n):
+ * log FLOPs, and the sizes of B, C and A, which decide whether it is bound
+ * by compute or by streaming an operand. N:M: log FLOPs, log weight bytes,
+ * the group size (the selection cost per kept weight grows with it) and the
+ * aspect rows / k. Factorized chains: log FLOPs, log weight bytes and the
+ * aspect, per format and chain length (each step has its own overhead).
+ */
+export function callFeatures(
+  spec: PlannerSpec,
+  work: { flops: number; bytes: number; aspect?: number } = { flops: 0, bytes: 0 },
+): { family: string; x: number[] } {
+  if (spec.kernel === 'gemm') {
+    const { m, n, k } = spec;
+    return { family: 'gemm', x: [log(2 * m * n * k), log(4 * k * n), log(m * n), log(m * k)] };
+  }
+  if (spec.kernel === 'nm') {
+    const { rows, k, n, m, tokens } = spec;
+    const kept = (rows * k * n) / m;
+    return { family: 'nm', x: [log(2 * tokens * kept), log(kept * (4 + Math.ceil(Math.log2(m)) / 8)), log(m), log(rows / k)] };
+  }
+  const family = spec.kernel === 'factorized' ? `${spec.format}/${spec.in.length}` : spec.kernel;
+  return { family, x: [log(work.flops), log(work.bytes), log(work.aspect ?? 1)] };
 }
 
 type Coef = number[];
@@ -39,34 +78,33 @@ function solve(a: number[][], b: number[]): number[] {
   return m.map((row, i) => row[n] / row[i]);
 }
 
-function features(s: { flops: number; bytes: number; aspect?: number }): number[] {
-  return [1, Math.log(s.flops), Math.log(s.bytes), Math.log(s.aspect ?? 1)];
-}
-
-function fitFamily(samples: Sample[]): Coef {
-  const x = samples.map(features), y = samples.map((s) => Math.log(s.ms));
-  const k = x[0].length;
+function fit(rows: number[][], y: number[]): Coef {
+  const k = rows[0].length;
   // Ridge-regularised normal equations: few samples per family must not blow up.
-  const ata = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => x.reduce((acc, r) => acc + r[i] * r[j], 0) + (i === j && i > 0 ? 1e-3 : 0)));
-  const aty = Array.from({ length: k }, (_, i) => x.reduce((acc, r, t) => acc + r[i] * y[t], 0));
+  const ata = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => rows.reduce((acc, r) => acc + r[i] * r[j], 0) + (i === j && i > 0 ? 1e-3 : 0)));
+  const aty = Array.from({ length: k }, (_, i) => rows.reduce((acc, r, t) => acc + r[i] * y[t], 0));
   return solve(ata, aty);
 }
 
-export function fitPredictor(samples: Sample[]): Predictor {
-  const families = new Map<string, Sample[]>();
-  for (const s of samples) families.set(s.family, [...(families.get(s.family) ?? []), s]);
-  const pooled = fitFamily(samples);
-  // A family with fewer samples than coefficients (a format measured at one
-  // or two shapes, e.g. tt or tucker on a small model) borrows the pooled fit.
+const apply = (c: Coef, x: number[]) => Math.exp(x.reduce((acc, v, i) => acc + v * c[i], 0));
+
+export function fitPredictor(calls: CallSample[]): Predictor {
+  const measured = calls.filter((c) => c.ms !== undefined && c.ms > 0);
+  if (measured.length === 0) throw new RangeError('fitPredictor: no measured calls to fit');
+  const families = new Map<string, CallSample[]>();
+  for (const c of measured) families.set(c.family, [...(families.get(c.family) ?? []), c]);
+  // The pooled fit, on log FLOPs and log bytes (the features every family
+  // shares), stands in for a family measured at fewer points than it has
+  // coefficients (a format seen at one or two shapes).
+  const pooled = fit(measured.map((c) => [1, c.x[0], c.x[1]]), measured.map((c) => log(c.ms!)));
   const coefs = new Map<string, Coef>();
-  for (const [f, ss] of families) coefs.set(f, ss.length >= features(ss[0]).length ? fitFamily(ss) : pooled);
-  return {
-    predict(family, flops, bytes, aspect) {
-      const c = coefs.get(family) ?? pooled;
-      const x = features({ flops, bytes, aspect });
-      return Math.exp(x.reduce((acc, v, i) => acc + v * c[i], 0));
-    },
+  for (const [f, cs] of families)
+    if (cs.length > cs[0].x.length + 1) coefs.set(f, fit(cs.map((c) => [1, ...c.x]), cs.map((c) => log(c.ms!))));
+  const predictCall = (call: CallSample) => {
+    const c = coefs.get(call.family);
+    return c ? apply(c, [1, ...call.x]) : apply(pooled, [1, call.x[0], call.x[1]]);
   };
+  return { predictCall, predict: (cs) => cs.reduce((acc, c) => acc + predictCall(c), 0) };
 }
 
 export function kendallTau(a: number[], b: number[]): number {
@@ -87,11 +125,20 @@ export interface PredictorQuality {
   samples: number;
 }
 
-/** Leave-one-out: each sample predicted by a predictor fitted without it. */
-export function heldOutQuality(samples: Sample[]): PredictorQuality {
-  if (samples.length < 3) return { kendallTau: NaN, meanRelativeError: NaN, samples: samples.length };
-  const predicted = samples.map((s, i) => fitPredictor(samples.filter((_, j) => j !== i)).predict(s.family, s.flops, s.bytes, s.aspect));
-  const measured = samples.map((s) => s.ms);
-  const rel = predicted.reduce((acc, p, i) => acc + Math.abs(p - measured[i]) / measured[i], 0) / samples.length;
-  return { kendallTau: kendallTau(predicted, measured), meanRelativeError: rel, samples: samples.length };
+/** Leave-one-candidate-out: each candidate predicted by a fit without any of its calls. */
+export function heldOutQuality(candidates: CandidateSample[]): PredictorQuality {
+  const all = new Map<string, CallSample>();
+  for (const c of candidates) for (const call of c.calls) all.set(call.key, call);
+  const usable = candidates.filter((c) => {
+    const own = new Set(c.calls.map((k) => k.key));
+    return [...all.keys()].some((k) => !own.has(k));
+  });
+  if (usable.length < 3) return { kendallTau: NaN, meanRelativeError: NaN, samples: usable.length };
+  const predicted = usable.map((c) => {
+    const own = new Set(c.calls.map((k) => k.key));
+    return fitPredictor([...all.values()].filter((k) => !own.has(k.key))).predict(c.calls);
+  });
+  const measured = usable.map((c) => c.ms);
+  const rel = predicted.reduce((acc, p, i) => acc + Math.abs(p - measured[i]) / measured[i], 0) / usable.length;
+  return { kendallTau: kendallTau(predicted, measured), meanRelativeError: rel, samples: usable.length };
 }

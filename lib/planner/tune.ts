@@ -12,9 +12,9 @@ import { factorizedParams } from './factorized';
 import { factorizedCandidates } from './factorized-candidates';
 import { hostFingerprint } from './fingerprint';
 import { specKey, measureWithWisdom } from './measure';
-import { resolveModel, type ModelConfig } from './models';
+import { resolveModel, type LinearLayerSpec, type ModelConfig } from './models';
 import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanChoice } from './plan';
-import { fitPredictor, heldOutQuality, type Sample } from './predictor';
+import { callFeatures, fitPredictor, heldOutQuality, type CallSample, type CandidateSample } from './predictor';
 import { choose, paretoFrontier, totalMs, totalParams, type Budget, type LayerOptions } from './select';
 import { syntheticActivations, syntheticLayer } from './synthetic';
 import { Wisdom } from './wisdom';
@@ -110,31 +110,40 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
   progress({ phase: 'measure', done: order.length, total: order.length, label: 'done' });
   wisdom.save();
 
-  // Predictor on the candidates measured whole; it stands in for the rest.
+  // The predictor is fitted on the measured kernel calls and stands in for the rest.
+  const callsOf = (c: Candidate, spec: LinearLayerSpec): CallSample[] =>
+    c.specs.map((s) => {
+      const key = specKey(s);
+      return { key, ...callFeatures(s, { flops: c.flopsPerToken * batch, bytes: c.weightBytes, aspect: spec.in / spec.out }), ms: ms.get(key) };
+    });
   const whole = (c: Candidate) => c.specs.every((s) => ms.has(specKey(s)));
-  const timeOf = (c: Candidate) => c.specs.reduce((acc, s) => acc + ms.get(specKey(s))!, 0);
-  // One sample per distinct measurement: layers of one shape share their kernel calls, and a
-  // held-out sample must not have its twin left in the fit.
-  const samples: Sample[] = [];
+  // One sample per distinct set of calls: layers of one shape share their
+  // kernel calls, and a held-out sample must not have its twin left in the fit.
+  const samples: CandidateSample[] = [];
   const sampled = new Set<string>();
+  const allCalls: CallSample[] = [];
   config.layers.forEach((spec, i) => {
-    for (const c of perLayer[i].filter(whole)) {
-      const key = c.specs.map(specKey).join('+');
-      if (sampled.has(key)) continue;
+    for (const c of perLayer[i]) {
+      const calls = callsOf(c, spec);
+      allCalls.push(...calls);
+      const key = calls.map((k) => k.key).join('+');
+      if (!whole(c) || sampled.has(key)) continue;
       sampled.add(key);
-      samples.push({ family: familyOf(c), flops: c.flopsPerToken * batch, bytes: c.weightBytes, aspect: spec.in / spec.out, ms: timeOf(c) });
+      samples.push({ calls, ms: calls.reduce((acc, k) => acc + k.ms!, 0) });
     }
   });
   if (!perLayer.every((c) => whole(c[0])))
     throw new TensorfoldError('TUNE_BUDGET', `${fn}: measuring stopped (time budget ${budgetSeconds} s, or a stop request) before the dense layers were measured; raise the budget`);
-  const predictor = fitPredictor(samples);
+  const predictor = fitPredictor(allCalls);
   const quality = heldOutQuality(samples);
   let predicted = 0;
   const layers: LayerOptions[] = config.layers.map((spec, i) => {
     const choices = perLayer[i].map((c) => {
-      if (whole(c)) return toChoice(c, timeOf(c), true);
+      if (whole(c)) return toChoice(c, c.specs.reduce((acc, s) => acc + ms.get(specKey(s))!, 0), true);
       predicted++;
-      return toChoice(c, predictor.predict(familyOf(c), c.flopsPerToken * batch, c.weightBytes, spec.in / spec.out), false);
+      // Measured calls count as measured; only the missing ones are predicted.
+      const t = callsOf(c, spec).reduce((acc, k) => acc + (k.ms ?? predictor.predictCall(k)), 0);
+      return toChoice(c, t, false);
     });
     return { name: spec.name, count: spec.count, dense: choices[0], candidates: choices };
   });
@@ -192,12 +201,6 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     measuring: { seconds: (Date.now() - started) / 1000, measured, fromWisdom, predicted, interrupted },
     ...(attention ? { attention } : {}),
   };
-}
-
-/** The predictor's family: the format, and for chains their length (each step has its own overhead). */
-function familyOf(c: Candidate): string {
-  const f = c.format;
-  return f.kind === 'tt' || f.kind === 'tucker' ? `${f.kind}/${f.in.length}` : f.kind;
 }
 
 /** Rough work of a kernel call, to measure cheap ones first. */

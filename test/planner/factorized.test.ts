@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlan, savePlan, specKey, tune, Wisdom } from '../../lib/index';
 import { factorizedFormats, factorizedParams, skeletonLayer } from '../../lib/planner/factorized';
-import { fitPredictor, heldOutQuality } from '../../lib/planner/predictor';
+import { callFeatures, fitPredictor, heldOutQuality } from '../../lib/planner/predictor';
 
 const tiny = {
   name: 'tiny-factorized',
@@ -72,18 +72,21 @@ describe('tt and tucker candidates', () => {
 
 describe('latency predictor with factorized families', () => {
   it('fits tt and tucker families of their own, and lends the pooled fit to a family measured once', () => {
-    const samples = [];
-    for (const family of ['dense', 'tt', 'tucker'])
-      for (let i = 1; i <= 6; i++) {
-        const flops = 1e6 * i * i, bytes = 1e4 * i;
-        samples.push({ family, flops, bytes, ms: (family === 'tt' ? 3 : 1) * 1e-9 * flops ** 0.9 * bytes ** 0.1 });
-      }
-    const q = heldOutQuality(samples);
+    const call = (format: 'tt' | 'tucker', i: number, scale: number) => {
+      const flops = 1e6 * i * i, bytes = 1e4 * i;
+      const spec = { kernel: 'factorized' as const, format, in: [8, 8], out: [8, 8], ranks: [i], batch: 16, threads: 1 };
+      return { key: `${format}${i}`, ...callFeatures(spec, { flops, bytes, aspect: 1 + (i % 3) }), ms: scale * 1e-9 * flops ** 0.9 * bytes ** 0.1 };
+    };
+    const calls = [];
+    for (let i = 1; i <= 8; i++) calls.push(call('tt', i, 3), call('tucker', i, 1));
+    const q = heldOutQuality(calls.map((c) => ({ calls: [c], ms: c.ms })));
     expect(q.kendallTau).toBeGreaterThan(0.9);
-    const p = fitPredictor(samples);
-    expect(p.predict('tt', 4e6, 2e4)).toBeCloseTo(3e-9 * 4e6 ** 0.9 * 2e4 ** 0.1, 6);
-    const once = fitPredictor([...samples.filter((s) => s.family === 'dense'), { family: 'tucker', flops: 1e6, bytes: 1e4, ms: 5 }]);
-    const v = once.predict('tucker', 4e6, 2e4);
+    const p = fitPredictor(calls);
+    const probe = call('tt', 5.5, 3);
+    expect(p.predictCall(probe) / probe.ms).toBeCloseTo(1, 4);
+    // tucker measured once: the pooled fit (over both families) predicts it, finite and positive.
+    const once = fitPredictor([...calls.filter((c) => c.family === 'tt/2'), call('tucker', 1, 1)]);
+    const v = once.predictCall(call('tucker', 4, 1));
     expect(Number.isFinite(v) && v > 0).toBe(true);
   });
 });

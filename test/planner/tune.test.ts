@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kendallTau, parsePlan, resolveModel, tune, Wisdom } from '../../lib/index';
-import { fitPredictor, heldOutQuality } from '../../lib/planner/predictor';
+import { callFeatures, fitPredictor, heldOutQuality } from '../../lib/planner/predictor';
 
 const tiny = {
   name: 'tiny',
@@ -88,18 +88,30 @@ describe('tune', () => {
 });
 
 describe('latency predictor', () => {
-  it('ranks held-out candidates perfectly on timings that follow a power law per family', () => {
-    const samples = [];
-    for (const family of ['dense', 'lowrank', 'nm'])
-      for (let i = 1; i <= 8; i++) {
-        const flops = 1e6 * i * i, bytes = 1e4 * i;
-        samples.push({ family, flops, bytes, ms: (family === 'nm' ? 2 : 1) * 1e-9 * flops ** 0.9 * bytes ** 0.1 });
+  it('ranks held-out candidates perfectly when GEMM calls follow a power law, and sums a candidate\'s calls', () => {
+    // Times that follow the model exactly: 1e-9 · flops^0.9 · (B bytes)^0.1.
+    const gemm = (m: number, n: number, k: number) => {
+      const spec = { kernel: 'gemm' as const, m, n, k };
+      return { key: `${m}x${n}x${k}`, ...callFeatures(spec), ms: 1e-9 * (2 * m * n * k) ** 0.9 * (4 * k * n) ** 0.1 };
+    };
+    const candidates = [];
+    for (const [i, o] of [[64, 64], [64, 256], [256, 64], [128, 96], [96, 160]]) {
+      const dense = gemm(32, o, i);
+      candidates.push({ calls: [dense], ms: dense.ms });
+      for (const r of [8, 16, 24]) {
+        const calls = [gemm(32, r, i), gemm(32, o, r)];
+        candidates.push({ calls, ms: calls[0].ms + calls[1].ms });
       }
-    const q = heldOutQuality(samples);
+    }
+    const q = heldOutQuality(candidates);
+    expect(q.samples).toBe(candidates.length);
     expect(q.kendallTau).toBeGreaterThan(0.99);
     expect(q.meanRelativeError).toBeLessThan(0.01);
-    expect(fitPredictor(samples).predict('dense', 4e6, 2e4)).toBeCloseTo(1e-9 * 4e6 ** 0.9 * 2e4 ** 0.1, 6);
+    const p = fitPredictor(candidates.flatMap((c) => c.calls));
+    const a = gemm(32, 80, 112), b = gemm(32, 112, 40);
+    expect(p.predict([a, b]) / (a.ms + b.ms)).toBeCloseTo(1, 4);
     expect(kendallTau([1, 2, 3], [3, 2, 1])).toBe(-1);
+    expect(() => fitPredictor([])).toThrow(RangeError);
   });
 });
 
