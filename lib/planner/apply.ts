@@ -18,7 +18,7 @@ export type PlanWeights = Record<string, TensorLike | Float32Array | LayerWeight
 export interface ApplyPlanOptions {
   /**
    * Activations [..., in] by layer name: those layers then report their
-   * output error on them, and N:M layers prune by |w|·‖x_j‖ on them (as the
+   * output error on them, and N:M layers (and N:M factors) prune by |w|·‖x_j‖ on them (as the
    * planner does) rather than by magnitude. Factorizations stay weight-only,
    * as planned.
    */
@@ -79,9 +79,13 @@ function checkFormat(l: PlanLayer, fn: string): void {
   const f = l.choice.format;
   const where = `${fn}: plan layer '${l.name}' (${l.out}x${l.in}) chooses ${l.choice.label}`;
   if (f.kind === 'lowrank' && f.rank > Math.min(l.in, l.out)) throw new RangeError(`${where}: rank ${f.rank} exceeds min(out, in) = ${Math.min(l.in, l.out)}`);
-  if (f.kind === 'nm') {
+  if (f.kind === 'nm' || f.kind === 'lowrank-nm') {
     if (f.n >= f.m) throw new RangeError(`${where}: n = ${f.n} must be below m = ${f.m}`);
     if (l.in % f.m) throw new RangeError(`${where}: the ${l.in} input features are not a multiple of m = ${f.m}`);
+  }
+  if (f.kind === 'lowrank-nm') {
+    if (f.rank > Math.min(l.in, l.out)) throw new RangeError(`${where}: rank ${f.rank} exceeds min(out, in) = ${Math.min(l.in, l.out)}`);
+    if (f.rank % f.m) throw new RangeError(`${where}: rank ${f.rank} is not a multiple of m = ${f.m}`);
   }
   if (f.kind === 'tt' || f.kind === 'tucker') {
     const prod = (a: number[]) => a.reduce((p, x) => p * x, 1);

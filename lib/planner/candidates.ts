@@ -1,5 +1,5 @@
 // The ways to run one linear layer that the planner weighs: dense, low-rank
-// at several ranks, and N:M patterns. Each candidate carries what it costs
+// at several ranks, N:M patterns, and low rank with N:M factors. Each candidate carries what it costs
 // (parameters, FLOPs per token, weight bytes), what it loses (relative output
 // error on calibration activations) and the native kernels that time it.
 // Tensor-train and Tucker candidates are made in factorized-candidates.ts.
@@ -8,11 +8,18 @@ import type { MeasureSpec } from '../native';
 import { nmPrune } from '../sparse/prune';
 import { Tensor } from '../tensor';
 import { factorizedLabel, type FactorizedFormat } from './factorized';
+import { relativeErrors } from './layer-error';
+import { factorsToDense, lowrankNmFits, lowrankNmParams, pruneLowrankFactors, splitTruncated } from './lowrank-nm';
 import type { PlannerSpec } from './measure';
 import type { LinearLayerSpec } from './models';
 import type { SyntheticLayer } from './synthetic';
 
-export type Format = { kind: 'dense' } | { kind: 'lowrank'; rank: number } | { kind: 'nm'; n: number; m: number } | FactorizedFormat;
+export type Format =
+  | { kind: 'dense' }
+  | { kind: 'lowrank'; rank: number }
+  | { kind: 'nm'; n: number; m: number }
+  | { kind: 'lowrank-nm'; rank: number; n: number; m: number }
+  | FactorizedFormat;
 
 export interface Candidate {
   layer: string;
@@ -28,9 +35,12 @@ export interface Candidate {
 }
 
 export const NM_PATTERNS: [number, number][] = [[2, 4], [4, 8], [1, 4], [2, 8], [1, 8]];
+/** Patterns weighed on low-rank factors: the half-density ones (sparser factors lose more than a lower rank does). */
+export const LOWRANK_NM_PATTERNS: [number, number][] = [[2, 4], [4, 8]];
 
 export function formatLabel(f: Format): string {
   if (f.kind === 'tt' || f.kind === 'tucker') return factorizedLabel(f);
+  if (f.kind === 'lowrank-nm') return `lowrank(${f.rank})+${f.n}:${f.m}`;
   return f.kind === 'dense' ? 'dense' : f.kind === 'lowrank' ? `lowrank(${f.rank})` : `${f.n}:${f.m}`;
 }
 
@@ -87,13 +97,25 @@ export function layerCandidates(spec: LinearLayerSpec, layer: SyntheticLayer, x:
       gemm(batch, spec.out, r),
     ]);
   }
+  const nmCall = (rows: number, k: number, n: number, m: number): MeasureSpec => ({ kernel: 'nm', rows, k, n, m, tokens: batch, threads });
+  for (const r of candidateRanks(spec.in, spec.out))
+    for (const [n, m] of LOWRANK_NM_PATTERNS) {
+      if (!lowrankNmFits(spec.in, r, m)) continue;
+      const err = cached(`lowrank(${r})+${n}:${m}`, () => {
+        const f = splitTruncated(layer.u, layer.sigma, layer.v, r);
+        return relativeErrors(layer.weight, factorsToDense(pruneLowrankFactors(f.u, f.v, n, m, x)), x).outputError!;
+      });
+      const kept = lowrankNmParams(spec.in, spec.out, r, n, m);
+      const bits = Math.ceil(Math.log2(m));
+      add({ kind: 'lowrank-nm', rank: r, n, m }, kept, 2 * kept, kept * (4 + bits / 8), err, [nmCall(r, spec.in, n, m), nmCall(spec.out, r, n, m)]);
+    }
   for (const [n, m] of NM_PATTERNS) {
     if (spec.in % m) continue;
     const err = cached(`${n}:${m}`, () => nmPrune(layer.weight, { n, m, activations: x }).outputError!);
     const kept = (spec.in * spec.out * n) / m;
     const bits = Math.ceil(Math.log2(m));
     add({ kind: 'nm', n, m }, kept, 2 * kept, kept * (4 + bits / 8), err, [
-      { kernel: 'nm', rows: spec.out, k: spec.in, n, m, tokens: batch, threads },
+      nmCall(spec.out, spec.in, n, m),
     ]);
   }
   return out;

@@ -8,9 +8,9 @@ import { writeFileAtomic } from './atomic';
 import { modelSchema } from './models';
 
 export const PLAN_FORMAT = 'tensorfold-plan';
-/** Version 2 added the tt and tucker formats; version 1 plans read unchanged (a subset). */
-export const PLAN_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+/** Version 2 added the tt and tucker formats, version 3 low rank with N:M factors; older plans read unchanged (subsets). */
+export const PLAN_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 
 const dims = z.array(z.number().int().positive()).min(1);
 
@@ -18,6 +18,8 @@ export const formatSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dense') }),
   z.object({ kind: z.literal('lowrank'), rank: z.number().int().positive() }),
   z.object({ kind: z.literal('nm'), n: z.number().int().positive(), m: z.number().int().min(2).max(16) }),
+  /** Low rank whose two factors are each n:m-sparse along their reduction dim. */
+  z.object({ kind: z.literal('lowrank-nm'), rank: z.number().int().positive(), n: z.number().int().positive(), m: z.number().int().min(2).max(16) }),
   /** Tensor train over the tensorization in -> out, with one rank per bond (d - 1). */
   z.object({ kind: z.literal('tt'), in: dims, out: dims, ranks: dims }),
   /** Tucker over in -> out, one rank per mode (outputs then inputs, 2d), refined by `iterations` HOOI sweeps. */
@@ -111,7 +113,7 @@ export function parsePlan(raw: unknown, source = 'plan'): Plan {
   if ((raw as { format?: unknown } | null)?.format === PLAN_FORMAT && typeof version === 'number' && !READABLE_VERSIONS.includes(version))
     throw new TensorfoldError(
       'PLAN_VERSION',
-      `${source}: plan version ${version} is not supported (this build reads versions ${READABLE_VERSIONS.join(' and ')}); make the plan again with this version's tensorfold tune`,
+      `${source}: plan version ${version} is not supported (this build reads versions ${READABLE_VERSIONS.join(', ')}); make the plan again with this version's tensorfold tune`,
     );
   const r = planSchema.safeParse(raw);
   if (!r.success) {

@@ -1,7 +1,8 @@
 // A plan layer ready to run: y = x·Wᵀ (+ bias) in the format the plan chose,
 // with what the format costs (params) and loses (errors) beside it. Each
 // format brings its own kernels: dense a packed GEMM, N:M the sparse kernel,
-// lowrank, tt and tucker the fused factor chain.
+// low rank with N:M factors two sparse products, lowrank, tt and tucker the
+// fused factor chain.
 import { decompose } from '../factorize/decompose';
 import { matmul, matmulSync } from '../matmul';
 import { packWeight } from '../packed';
@@ -10,6 +11,7 @@ import { nmMatmul, nmMatmulSync } from '../sparse/matmul';
 import { nmPrune } from '../sparse/prune';
 import { asTensor, Tensor, type TensorLike } from '../tensor';
 import { decomposeOptions } from './factorized';
+import { factorsToDense, lowrankNmParams, pruneLowrankFactors } from './lowrank-nm';
 import { relativeErrors } from './layer-error';
 import type { PlanFormat } from './plan';
 
@@ -126,6 +128,17 @@ export async function buildReadyLayer(b: BuildInput): Promise<ReadyLayer> {
     return make((out * inp * f.n) / f.m, pruned.pruned, {
       sync: (x) => nmMatmulSync(x, sparse, opts),
       run: (x) => nmMatmul(x, sparse, opts),
+    });
+  }
+  if (f.kind === 'lowrank-nm') {
+    const svd = await decompose(b.weight, { format: 'lowrank', transpose: true, ranks: f.rank });
+    const [u, v] = svd.factors.map((t) => t.tensor);
+    const pruned = pruneLowrankFactors(u, v, f.n, f.m, b.calibration);
+    const su = nmCompress(pruned.u, { n: f.n, m: f.m }), sv = nmCompress(pruned.v, { n: f.n, m: f.m });
+    const opts = { threads, ...(b.bias ? { bias: b.bias } : {}) };
+    return make(lowrankNmParams(inp, out, f.rank, f.n, f.m), factorsToDense(pruned), {
+      sync: (x) => nmMatmulSync(nmMatmulSync(x, sv, { threads }), su, opts),
+      run: async (x) => nmMatmul(await nmMatmul(x, sv, { threads }), su, opts),
     });
   }
   const options = f.kind === 'lowrank' ? { format: 'lowrank' as const, transpose: true, ranks: f.rank } : decomposeOptions(f);

@@ -11,7 +11,7 @@ const tiny = {
   ],
 };
 const tokens = 64;
-const KINDS = ['dense', 'lowrank', 'nm', 'tt', 'tucker'] as const;
+const KINDS = ['dense', 'lowrank', 'nm', 'lowrank-nm', 'tt', 'tucker'] as const;
 
 let base: Plan | undefined;
 async function basePlan(): Promise<Plan> {
@@ -133,7 +133,7 @@ describe('applyPlan', () => {
     await expect(applyPlan(plan, { a, b }, { calibration: { a: uniform([2, 64], 1) } })).rejects.toThrow(/options.calibration\['a'\] must be activations \[\.\.\., 48\]/);
     await expect(applyPlan(plan, { a, b }, { fast: true } as never)).rejects.toThrow(/unknown option 'fast'/);
     await expect(applyPlan({ ...plan, layers: 'none' }, { a, b })).rejects.toThrow(/applyPlan: plan: layers: Expected array/);
-    await expect(applyPlan({ ...plan, version: 3 }, { a, b })).rejects.toThrow(/plan version 3 is not supported \(this build reads versions 1 and 2\)/);
+    await expect(applyPlan({ ...plan, version: 4 }, { a, b })).rejects.toThrow(/plan version 4 is not supported \(this build reads versions 1, 2, 3\)/);
     await expect(applyPlan(plan, [a, b] as never)).rejects.toThrow(/weights must be an object or a Map/);
 
     const bad = forced(plan, 'tt');

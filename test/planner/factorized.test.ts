@@ -53,7 +53,7 @@ describe('tt and tucker candidates', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tf-plan-')), 'plan.json');
     savePlan(plan, file);
     expect(loadPlan(file)).toEqual(plan);
-    expect(plan.version).toBe(2);
+    expect(plan.version).toBe(3);
   });
 
   it('describe their structure the way decompose builds it', () => {
