@@ -87,13 +87,14 @@ function checkFormat(l: PlanLayer, fn: string): void {
     if (f.rank > Math.min(l.in, l.out)) throw new RangeError(`${where}: rank ${f.rank} exceeds min(out, in) = ${Math.min(l.in, l.out)}`);
     if (f.rank % f.m) throw new RangeError(`${where}: rank ${f.rank} is not a multiple of m = ${f.m}`);
   }
-  if (f.kind === 'tt' || f.kind === 'tucker') {
+  if (f.kind === 'tt' || f.kind === 'tucker' || f.kind === 'cp') {
     const prod = (a: number[]) => a.reduce((p, x) => p * x, 1);
     if (prod(f.in) !== l.in) throw new RangeError(`${where}: shape in [${f.in.join(', ')}] multiplies to ${prod(f.in)}, the layer has ${l.in} input features`);
     if (prod(f.out) !== l.out) throw new RangeError(`${where}: shape out [${f.out.join(', ')}] multiplies to ${prod(f.out)}, the layer has ${l.out} output features`);
     if (f.in.length !== f.out.length) throw new RangeError(`${where}: shape in and out need as many factors, got ${f.in.length} and ${f.out.length}`);
-    const want = f.kind === 'tt' ? f.in.length - 1 : 2 * f.in.length;
-    if (f.ranks.length !== want) throw new RangeError(`${where}: ${f.kind} needs ${want} ranks (${f.kind === 'tt' ? 'one per bond' : 'one per mode, outputs then inputs'}), got ${f.ranks.length}`);
+    const want = f.kind === 'tt' ? f.in.length - 1 : f.kind === 'cp' ? 1 : 2 * f.in.length;
+    const what = f.kind === 'tt' ? 'one per bond' : f.kind === 'cp' ? 'the CP rank' : 'one per mode, outputs then inputs';
+    if (f.ranks.length !== want) throw new RangeError(`${where}: ${f.kind} needs ${want} rank${want > 1 ? 's' : ''} (${what}), got ${f.ranks.length}`);
   }
 }
 

@@ -39,7 +39,7 @@ export const NM_PATTERNS: [number, number][] = [[2, 4], [4, 8], [1, 4], [2, 8], 
 export const LOWRANK_NM_PATTERNS: [number, number][] = [[2, 4], [4, 8]];
 
 export function formatLabel(f: Format): string {
-  if (f.kind === 'tt' || f.kind === 'tucker') return factorizedLabel(f);
+  if (f.kind === 'tt' || f.kind === 'tucker' || f.kind === 'cp') return factorizedLabel(f);
   if (f.kind === 'lowrank-nm') return `lowrank(${f.rank})+${f.n}:${f.m}`;
   return f.kind === 'dense' ? 'dense' : f.kind === 'lowrank' ? `lowrank(${f.rank})` : `${f.n}:${f.m}`;
 }

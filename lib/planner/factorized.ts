@@ -1,13 +1,10 @@
-// Tensor-train and Tucker formats as planner candidates: their structure
+// Tensor-train, Tucker and CP formats as planner candidates: their structure
 // (factor shapes, parameters), the rank caps worth weighing for a layer, and
 // the decompose options that rebuild a planned format. A format's speed
 // depends only on its structure, so it is timed on a layer of random factors
 // of the same shapes (skeletonLayer); its error depends on the weight, so it
-// is measured by decomposing for real.
-//
-// CP is not weighed: CP-ALS needs hundreds of sweeps per rank (16 s for one
-// 768x768 weight at rank 64 on a 2-core host), more than planning a whole
-// model may take.
+// is measured by decomposing for real — for CP only where a lower bound on
+// its error leaves it a chance (see cp-bound.ts), because CP-ALS is slow.
 import type { DecomposeOptions } from '../factorize/decompose';
 import { FactorizedLinear } from '../factorize/layer';
 import { tensorizations } from '../factorize/tensorize';
@@ -15,7 +12,8 @@ import { randn } from '../tensor';
 
 export type FactorizedFormat =
   | { kind: 'tt'; in: number[]; out: number[]; ranks: number[] }
-  | { kind: 'tucker'; in: number[]; out: number[]; ranks: number[]; iterations: number };
+  | { kind: 'tucker'; in: number[]; out: number[]; ranks: number[]; iterations: number }
+  | { kind: 'cp'; in: number[]; out: number[]; ranks: number[]; iterations: number };
 
 /** The structure alone: what timing needs. */
 export type FactorizedShape = Pick<FactorizedFormat, 'kind' | 'in' | 'out' | 'ranks'>;
@@ -33,6 +31,15 @@ export const TUCKER_ITERATIONS = 1;
  */
 export const PARAM_FRACTIONS = [1 / 8, 1 / 4];
 
+/**
+ * CP ranks weighed, over the most balanced two-factor tensorization. An ALS
+ * sweep costs about R³ per mode in its solves: at rank 512 five sweeps on a
+ * 768x768 weight took 18 s on two cores, so larger ranks would outlast a tune.
+ */
+export const CP_RANKS = [32, 64, 128];
+/** ALS sweeps for planned CP layers (a cap: each sweep lowers the error, so this is what the layer would have at most). */
+export const CP_ITERATIONS = 10;
+
 const prod = (a: readonly number[]) => a.reduce((p, x) => p * x, 1);
 
 export function factorizedLabel(f: FactorizedShape): string {
@@ -48,6 +55,10 @@ export function factorizedLabel(f: FactorizedShape): string {
  */
 export function factorShapes(f: FactorizedShape): { name: string; shape: number[] }[] {
   const d = f.in.length;
+  if (f.kind === 'cp') {
+    const R = f.ranks[0];
+    return [...f.out.map((m, k) => ({ name: `A${k + 1}`, shape: [m, R] })), ...f.in.map((n, k) => ({ name: `B${k + 1}`, shape: [n, R] }))];
+  }
   if (f.kind === 'tt') {
     const bonds = [1, ...f.ranks, 1];
     return f.in.map((n, k) => ({ name: `G${k + 1}`, shape: [bonds[k], n, f.out[k], bonds[k + 1]] }));
@@ -103,13 +114,19 @@ export function factorizedFormats(inFeatures: number, outFeatures: number): Fact
         out.push(kind === 'tt' ? { kind, in: f.in, out: f.out, ranks: f.ranks } : { kind, in: f.in, out: f.out, ranks: f.ranks, iterations: TUCKER_ITERATIONS });
       }
     }
+  const ti = tensorizations(inFeatures, 2)[0], to = tensorizations(outFeatures, 2)[0];
+  if (ti && to)
+    for (const r of CP_RANKS) {
+      const f = { kind: 'cp' as const, in: ti, out: to, ranks: [r], iterations: CP_ITERATIONS };
+      if (factorizedParams(f) <= PARAM_FRACTIONS[0] * dense && r < Math.min(inFeatures, outFeatures)) out.push(f);
+    }
   return out;
 }
 
 /** Options for decompose (of an [out, in] weight) that rebuild the format: the planner and applyPlan share them. */
 export function decomposeOptions(f: FactorizedFormat): DecomposeOptions {
   const base = { format: f.kind, transpose: true, shape: { in: f.in, out: f.out }, ranks: f.ranks } as const;
-  return f.kind === 'tucker' ? { ...base, iterations: f.iterations } : base;
+  return f.kind === 'tt' ? base : { ...base, iterations: f.iterations };
 }
 
 /** A layer of the format's structure with random factors, for timing: speed does not depend on the values. */

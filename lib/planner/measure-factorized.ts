@@ -10,7 +10,7 @@ import { timeJs, type JsMeasurement } from './time-js';
 /** A factorized forward call on [batch, in] tokens, keyed in wisdom like the kernel specs. */
 export interface FactorizedSpec {
   kernel: 'factorized';
-  format: 'tt' | 'tucker';
+  format: 'tt' | 'tucker' | 'cp';
   in: number[];
   out: number[];
   ranks: number[];

@@ -8,7 +8,7 @@ import { writeFileAtomic } from './atomic';
 import { modelSchema } from './models';
 
 export const PLAN_FORMAT = 'tensorfold-plan';
-/** Version 2 added the tt and tucker formats, version 3 low rank with N:M factors; older plans read unchanged (subsets). */
+/** Version 2 added the tt and tucker formats, version 3 low rank with N:M factors and CP; older plans read unchanged (subsets). */
 export const PLAN_VERSION = 3;
 const READABLE_VERSIONS = [1, 2, 3];
 
@@ -24,6 +24,8 @@ export const formatSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tt'), in: dims, out: dims, ranks: dims }),
   /** Tucker over in -> out, one rank per mode (outputs then inputs, 2d), refined by `iterations` HOOI sweeps. */
   z.object({ kind: z.literal('tucker'), in: dims, out: dims, ranks: dims, iterations: z.number().int().positive() }),
+  /** CP over in -> out at rank ranks[0], from `iterations` ALS sweeps (seed 1). */
+  z.object({ kind: z.literal('cp'), in: dims, out: dims, ranks: dims.length(1), iterations: z.number().int().positive() }),
 ]);
 
 const attentionChoiceSchema = z.object({
@@ -83,8 +85,25 @@ export const planSchema = z.object({
   total: z.object({ denseMs: z.number(), planMs: z.number(), speedup: z.number(), denseParams: z.number(), planParams: z.number(), maxError: z.number() }),
   pareto: z.array(z.object({ maxError: z.number(), ms: z.number(), speedup: z.number() })),
   budgets: z.array(z.object({ maxError: z.number(), ms: z.number(), speedup: z.number() })),
-  predictor: z.object({ kendallTau: z.number().nullable(), meanRelativeError: z.number().nullable(), samples: z.number() }),
+  predictor: z.object({
+    kendallTau: z.number().nullable(),
+    meanRelativeError: z.number().nullable(),
+    samples: z.number(),
+    /** Held-out candidates: predicted against measured ms. */
+    points: z.array(z.object({ predicted: z.number(), measured: z.number() })).optional(),
+  }),
   measuring: z.object({ seconds: z.number(), measured: z.number(), fromWisdom: z.number(), predicted: z.number(), interrupted: z.boolean() }),
+  /** Dense and the chosen plans (this one's and each reported budget's) timed again after the search, in one pass. */
+  remeasured: z
+    .object({
+      denseMs: z.number(),
+      planMs: z.number(),
+      speedup: z.number(),
+      budgets: z.array(z.object({ maxError: z.number(), ms: z.number(), speedup: z.number() })),
+    })
+    .optional(),
+  /** Candidates left out without decomposing: a proven lower bound on their error exceeds every budget weighed. */
+  pruned: z.array(z.object({ layer: z.string(), label: z.string(), errorBound: z.number().nonnegative() })).optional(),
   /** The attention blocks: exact softmax or hash attention (absent when the model has none). */
   attention: attentionPlanSchema.optional(),
 });

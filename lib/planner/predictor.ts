@@ -123,6 +123,8 @@ export interface PredictorQuality {
   kendallTau: number;
   meanRelativeError: number;
   samples: number;
+  /** Each held-out candidate's predicted and measured ms. */
+  points: { predicted: number; measured: number }[];
 }
 
 /** Leave-one-candidate-out: each candidate predicted by a fit without any of its calls. */
@@ -133,12 +135,13 @@ export function heldOutQuality(candidates: CandidateSample[]): PredictorQuality 
     const own = new Set(c.calls.map((k) => k.key));
     return [...all.keys()].some((k) => !own.has(k));
   });
-  if (usable.length < 3) return { kendallTau: NaN, meanRelativeError: NaN, samples: usable.length };
+  if (usable.length < 3) return { kendallTau: NaN, meanRelativeError: NaN, samples: usable.length, points: [] };
   const predicted = usable.map((c) => {
     const own = new Set(c.calls.map((k) => k.key));
     return fitPredictor([...all.values()].filter((k) => !own.has(k.key))).predict(c.calls);
   });
   const measured = usable.map((c) => c.ms);
   const rel = predicted.reduce((acc, p, i) => acc + Math.abs(p - measured[i]) / measured[i], 0) / usable.length;
-  return { kendallTau: kendallTau(predicted, measured), meanRelativeError: rel, samples: usable.length };
+  const points = predicted.map((p, i) => ({ predicted: p, measured: measured[i] }));
+  return { kendallTau: kendallTau(predicted, measured), meanRelativeError: rel, samples: usable.length, points };
 }

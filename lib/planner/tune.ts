@@ -9,7 +9,7 @@ import { getThreads, setThreads } from '../runtime';
 import { planAttention, type AttentionPlan } from './attention';
 import { layerCandidates, type Candidate } from './candidates';
 import { factorizedParams } from './factorized';
-import { factorizedCandidates } from './factorized-candidates';
+import { factorizedCandidates, type PrunedCandidate } from './factorized-candidates';
 import { hostFingerprint } from './fingerprint';
 import { specKey, measureWithWisdom } from './measure';
 import { resolveModel, type LinearLayerSpec, type ModelConfig } from './models';
@@ -20,7 +20,7 @@ import { syntheticActivations, syntheticLayer } from './synthetic';
 import { Wisdom } from './wisdom';
 
 export interface TuneProgress {
-  phase: 'accuracy' | 'measure' | 'search' | 'attention';
+  phase: 'accuracy' | 'measure' | 'search' | 'attention' | 'confirm';
   done: number;
   total: number;
   label: string;
@@ -48,6 +48,9 @@ export interface TuneOptions extends Budget {
 
 export const REPORT_BUDGETS = [0.01, 0.02, 0.05, 0.1];
 
+/** Per kernel call: enough repetitions that the median outlasts this host's timer and scheduling noise. */
+const MEASURE = { warmup: 3, minReps: 10, minSeconds: 0.08, maxSeconds: 1 };
+
 function toChoice(c: Candidate, ms: number, measured: boolean): PlanChoice {
   return { label: c.label, format: c.format, error: c.error, params: c.params, ms, measured };
 }
@@ -74,6 +77,9 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
 
   // Candidates and their accuracy (cached in wisdom: it depends on the data, not the host's speed).
   const perLayer: Candidate[][] = [];
+  const pruned: PrunedCandidate[] = [];
+  // CP is decomposed only where its error bound meets some budget this plan reports.
+  const errorCeiling = Math.max(options.maxError ?? 0, ...REPORT_BUDGETS);
   for (const [i, spec] of config.layers.entries()) {
     progress({ phase: 'accuracy', done: i, total: config.layers.length, label: spec.name });
     const cacheKey = `${config.name}:${spec.in}x${spec.out}:seed=${seed + i}:tokens=${tokens}`;
@@ -81,7 +87,7 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     const before = errorCache.size;
     const layer = syntheticLayer(spec.out, spec.in, seed + i);
     const x = syntheticActivations(tokens, spec.in, seed + 1000 + i);
-    const ctx = { batch, threads, errorCache, cacheKey, signal: options.signal };
+    const ctx = { batch, threads, errorCache, cacheKey, signal: options.signal, errorCeiling, pruned };
     perLayer.push([...layerCandidates(spec, layer, x, ctx), ...(await factorizedCandidates(spec, layer, x, ctx))]);
     if (errorCache.size !== before) wisdom.touch();
   }
@@ -102,7 +108,7 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
       break;
     }
     progress({ phase: 'measure', done: i, total: order.length, label: key });
-    const m = await measureWithWisdom(wisdom, spec, { warmup: 2, minReps: 5, minSeconds: 0.03, maxSeconds: 1 }, options.fresh);
+    const m = await measureWithWisdom(wisdom, spec, MEASURE, options.fresh);
     ms.set(key, m.medianMs);
     if (m.cached) fromWisdom++;
     else measured++;
@@ -172,6 +178,34 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     const t = totalMs(layers, c);
     return { maxError: e, ms: t, speedup: denseMs / t };
   };
+
+  // Re-measure what the plan and the reported budgets chose, and dense beside
+  // them, afresh: the figures a warm wisdom would only recall are timed again.
+  let remeasured: Plan['remeasured'];
+  if (!options.signal?.aborted) {
+    const sets = [layers.map((l) => l.dense), chosen, ...REPORT_BUDGETS.map((e) => choose(layers, { maxError: e })!)];
+    const candidateOf = (i: number, c: PlanChoice) => perLayer[i][layers[i].candidates.indexOf(c)];
+    const fresh = new Map<string, number>();
+    const specsToTime = new Map<string, Candidate['specs'][number]>();
+    for (const set of sets) set.forEach((c, i) => candidateOf(i, c).specs.forEach((s) => specsToTime.set(specKey(s), s)));
+    for (const [i, [key, spec]] of [...specsToTime].entries()) {
+      progress({ phase: 'confirm', done: i, total: specsToTime.size, label: key });
+      fresh.set(key, (await measureWithWisdom(wisdom, spec, MEASURE, true)).medianMs);
+    }
+    progress({ phase: 'confirm', done: specsToTime.size, total: specsToTime.size, label: 'done' });
+    wisdom.save();
+    const timeOf = (set: PlanChoice[]) => set.reduce((acc, c, i) => acc + layers[i].count * candidateOf(i, c).specs.reduce((t, s) => t + fresh.get(specKey(s))!, 0), 0);
+    const [d, p] = [timeOf(sets[0]), timeOf(sets[1])];
+    remeasured = {
+      denseMs: d,
+      planMs: p,
+      speedup: d / p,
+      budgets: REPORT_BUDGETS.map((e, k) => {
+        const t = timeOf(sets[2 + k]);
+        return { maxError: e, ms: t, speedup: d / t };
+      }),
+    };
+  }
   return {
     format: PLAN_FORMAT,
     version: PLAN_VERSION,
@@ -197,8 +231,11 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
       kendallTau: Number.isFinite(quality.kendallTau) ? quality.kendallTau : null,
       meanRelativeError: Number.isFinite(quality.meanRelativeError) ? quality.meanRelativeError : null,
       samples: quality.samples,
+      points: quality.points,
     },
     measuring: { seconds: (Date.now() - started) / 1000, measured, fromWisdom, predicted, interrupted },
+    ...(pruned.length ? { pruned } : {}),
+    ...(remeasured ? { remeasured } : {}),
     ...(attention ? { attention } : {}),
   };
 }

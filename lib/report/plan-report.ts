@@ -53,6 +53,23 @@ export function planMarkdown(plan: Plan): string {
     '|---|---|---|',
     ...plan.budgets.map((x) => `| ${pct(x.maxError)} | ${msf(x.ms)} | ${x.speedup.toFixed(2)}x |`),
     '',
+    ...(plan.remeasured
+      ? [
+          'Timed again after the search (dense and each budget\'s plan, one pass):',
+          '',
+          '| per-layer error budget | latency ms | speedup |',
+          '|---|---|---|',
+          `| this plan | ${msf(plan.remeasured.planMs)} | ${plan.remeasured.speedup.toFixed(2)}x |`,
+          ...plan.remeasured.budgets.map((x) => `| ${pct(x.maxError)} | ${msf(x.ms)} | ${x.speedup.toFixed(2)}x |`),
+          '',
+        ]
+      : []),
+    ...(plan.pruned?.length
+      ? [
+          `Left out without decomposing (a proven lower bound on their output error exceeds every budget weighed): ${plan.pruned.map((p) => `${p.layer} ${p.label} >= ${pct(p.errorBound)}`).join('; ')}.`,
+          '',
+        ]
+      : []),
     '## Pareto frontier (whole model: latency vs largest layer error)',
     '',
     '| max layer error | latency ms | speedup |',
@@ -89,12 +106,20 @@ export function planHtml(plan: Plan): string {
     undefined,
     true,
   );
+  const heldOut = lineChartSvg(
+    'Latency predictor: held-out candidates, predicted vs measured',
+    'measured (ms)',
+    'predicted (ms)',
+    (plan.predictor.points ?? []).map((p) => ({ x: p.measured, y: p.predicted })),
+    undefined,
+    true,
+  );
   const md = planMarkdown(plan)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;');
   return `<!doctype html><html><head><meta charset="utf-8"><title>tensorfold plan: ${plan.model.name}</title>
 <style>body{font:14px system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}pre{white-space:pre-wrap;background:#f6f6f6;padding:1em}svg{margin:1em 0}</style></head>
-<body><h1>tensorfold plan: ${plan.model.name}</h1>${pareto}${perLayer}${predicted}<pre>${md}</pre></body></html>\n`;
+<body><h1>tensorfold plan: ${plan.model.name}</h1>${pareto}${perLayer}${predicted}${heldOut}<pre>${md}</pre></body></html>\n`;
 }
 
 export function writePlanReport(plan: Plan, dir: string): string[] {

@@ -131,8 +131,15 @@ describe('tensorfold tune (CLI)', () => {
     expect(plan.model.name).toBe('tiny');
     const html = readFileSync(join(d, 'rep', 'report.html'), 'utf8');
     const svgs = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
-    expect(svgs.length).toBe(3);
+    expect(svgs.length).toBe(4);
     for (const s of svgs) expect(wellFormed(s)).toBe(true);
+    // The predictor chart plots one point per held-out candidate.
+    expect(plan.predictor.points!.length).toBe(plan.predictor.samples);
+    expect((svgs[3].match(/<circle/g) ?? []).length).toBe(plan.predictor.samples);
+    // The chosen plan and dense were timed again after the search.
+    expect(plan.remeasured!.budgets.map((b) => b.maxError)).toEqual([0.01, 0.02, 0.05, 0.1]);
+    expect(plan.remeasured!.speedup).toBeCloseTo(plan.remeasured!.denseMs / plan.remeasured!.planMs, 10);
+    expect(r.stdout).toMatch(/timed again after the search: this plan \d+\.\d\dx/);
     expect(readFileSync(join(d, 'rep', 'report.md'), 'utf8')).toMatch(/## Pareto frontier/);
   });
 
