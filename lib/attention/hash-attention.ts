@@ -2,6 +2,12 @@
 // 'linear' mode (linear.ts) or 'hamming-softmax' mode (hamming.ts), with its
 // operation counts beside exact softmax attention's and, on request, its
 // error against exact softmax attention on the same inputs.
+//
+// Non-finite q or k is an error (hashing reports the batch, head and token).
+// Non-finite v is not checked, and propagates as it would through any
+// attention: in linear mode a NaN in one value row reaches every output of
+// its head (every later output when causal), because the per-bit sums add
+// every row whatever its weight.
 import { checkBool, checkInt, checkObject, describe } from '../check';
 import { native, type HashAttentionCall } from '../native';
 import { Tensor } from '../tensor';

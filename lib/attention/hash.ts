@@ -94,7 +94,7 @@ export function checkHashFunction(fn: unknown, what: string): HashFunction {
     return fn as SimHashFunction;
   }
   if (h.kind === 'kernel') {
-    const m = checkInt(h.anchors, `${what}.anchors`, 1, 2 ** 20);
+    const m = checkInt(h.anchors, `${what}.anchors`, 2, 2 ** 20);
     f32(h.centers, `${what}.centers`, heads * m * dim);
     f32(h.weights, `${what}.weights`, heads * bits * m);
     f32(h.mean, `${what}.mean`, heads * m);

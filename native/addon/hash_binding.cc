@@ -168,7 +168,7 @@ CodesCall parse_codes(const Napi::CallbackInfo& info, const std::string& where) 
     f.planes = need("planes", f.heads * f.dim * f.bits);
   } else if (kind == "kernel") {
     f.kind = HashKind::kKernel;
-    f.anchors = int_prop(fo, "anchors", fw, 1, kMaxDim);
+    f.anchors = int_prop(fo, "anchors", fw, 2, kMaxDim);
     f.centers = need("centers", f.heads * f.anchors * f.dim);
     f.weights = need("weights", f.heads * f.bits * f.anchors);
     f.mean = need("mean", f.heads * f.anchors);
