@@ -89,7 +89,8 @@ function fit(rows: number[][], y: number[]): Coef {
 const apply = (c: Coef, x: number[]) => Math.exp(x.reduce((acc, v, i) => acc + v * c[i], 0));
 
 export function fitPredictor(calls: CallSample[]): Predictor {
-  const measured = calls.filter((c) => c.ms !== undefined && c.ms > 0);
+  // One sample per distinct call: layers of one shape share calls, and must not weigh twice.
+  const measured = [...new Map(calls.filter((c) => c.ms !== undefined && c.ms > 0).map((c) => [c.key, c])).values()];
   if (measured.length === 0) throw new RangeError('fitPredictor: no measured calls to fit');
   const families = new Map<string, CallSample[]>();
   for (const c of measured) families.set(c.family, [...(families.get(c.family) ?? []), c]);
