@@ -1,16 +1,16 @@
 // Benchmark reports: report.md with each suite's tables, and report.html
-// with the same plus a bar chart per suite (inline SVG, no network).
+// with the same plus a vega-lite bar chart per suite (inline SVG, no network).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const { barChartSvg } = require('../dist/report/svg.js');
+const { groupedBarChart, renderSvg } = require('../dist/report/charts.js');
 
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** Per record: ours vs the fastest other peer, in the suite's own unit. */
-function chartFor(name, result) {
+async function chartFor(name, result) {
   const recs = result.records ?? [];
   const label = (r) => [r.m && `${r.m}x${r.k}x${r.n}`, r.rows && `${r.rows}x${r.k}`, r.tokens && `t${r.tokens}`, r.name, r.case, r.threads && `${r.threads}th`].filter(Boolean).join(' ');
   const bars = [];
@@ -20,19 +20,19 @@ function chartFor(name, result) {
     const ours = map.tensorfold ?? map.ours ?? map.dense;
     const others = Object.entries(map).filter(([k]) => !/^(tensorfold|ours|dense)/.test(k)).map(([, v]) => v).filter(Number.isFinite);
     if (ours === undefined || !others.length) continue;
-    bars.push({ label: label(r), a: Math.min(...others), b: ours });
+    bars.push({ label: label(r), series: 'best peer', value: Math.min(...others) }, { label: label(r), series: 'tensorfold', value: ours });
   }
-  return bars.length ? barChartSvg(`${name}: ms per call (lower is better)`, bars, ['best peer', 'tensorfold']) : '';
+  return bars.length ? renderSvg(groupedBarChart(`${name}: ms per call (lower is better)`, 'ms', bars)) : '';
 }
 
-export function writeBenchReport(dir, runs) {
+export async function writeBenchReport(dir, runs) {
   mkdirSync(dir, { recursive: true });
   const md = ['# tensorfold benchmarks', ''];
   const html = [];
   for (const { name, output, result } of runs) {
     const tables = output.split('\n').filter((l) => l.startsWith('|') || l.startsWith('(')).join('\n');
     md.push(`## ${name}`, '', tables, '');
-    html.push(`<h2>${esc(name)}</h2>${chartFor(name, result)}<pre>${esc(tables)}</pre>`);
+    html.push(`<h2>${esc(name)}</h2>${await chartFor(name, result)}<pre>${esc(tables)}</pre>`);
   }
   const info = runs[0]?.result?.info;
   if (info) md.splice(2, 0, `Host: ${info.cpu.brand}, ${info.tier}, tensorfold ${info.version}.`, '');

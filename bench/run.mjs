@@ -59,4 +59,4 @@ for (const name of names.length ? names : Object.keys(SUITES)) {
   runs.push({ name, output: lines.join('\n'), result });
   console.log(`results: ${writeResults(name, result)}`);
 }
-if (opts.report) console.log(`report: ${writeBenchReport(opts.report, runs).join(', ')}`);
+if (opts.report) console.log(`report: ${(await writeBenchReport(opts.report, runs)).join(', ')}`);

@@ -89,7 +89,7 @@ export function tuneCommand(): Command {
           `predictor: held-out Kendall tau ${plan.predictor.kendallTau?.toFixed(3) ?? 'n/a'} over ${plan.predictor.samples} candidates; measured ${plan.measuring.measured}, from wisdom ${plan.measuring.fromWisdom}, predicted ${plan.measuring.predicted} in ${plan.measuring.seconds.toFixed(1)} s${plan.measuring.interrupted ? ' (stopped early)' : ''}`,
           `plan written to ${o.out}`,
         ];
-        if (o.report) lines.push(`report written to ${writePlanReport(plan, o.report).join(', ')}`);
+        if (o.report) lines.push(`report written to ${(await writePlanReport(plan, o.report)).join(', ')}`);
         process.stdout.write(`${lines.filter((l, i) => l || i > 0).join('\n')}\n`);
       } finally {
         bar?.stop();

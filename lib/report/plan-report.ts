@@ -1,9 +1,9 @@
 // A plan as a report a person reads: markdown tables and a self-contained
-// HTML page with inline SVG charts (no network, no scripts).
+// HTML page with inline SVG charts drawn by vega-lite (no network, no scripts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../planner/plan';
-import { lineChartSvg, barChartSvg } from './svg';
+import { groupedBarChart, paretoChart, renderSvg, scatterChart, type ChartSpec } from './charts';
 
 const pct = (e: number) => `${(100 * e).toFixed(2)}%`;
 const msf = (m: number) => m.toFixed(3);
@@ -85,47 +85,46 @@ export function planMarkdown(plan: Plan): string {
   ].join('\n');
 }
 
-export function planHtml(plan: Plan): string {
-  const pareto = lineChartSvg(
-    'Pareto frontier',
-    'max layer output error (%)',
-    'latency (ms)',
-    plan.pareto.map((p) => ({ x: 100 * p.maxError, y: p.ms })),
-    { x: 0, y: plan.total.denseMs, label: 'dense' },
-  );
-  const perLayer = barChartSvg(
-    'Per-layer latency: dense vs plan',
-    plan.layers.map((l) => ({ label: `${l.name} (${l.choice.label})`, a: l.dense.ms, b: l.choice.ms })),
-    ['dense', 'plan'],
-  );
-  const predicted = lineChartSvg(
-    'Candidates: latency vs output error',
-    'output error (%)',
-    'latency (ms)',
-    plan.layers.flatMap((l) => l.candidates.map((c) => ({ x: 100 * c.error, y: c.ms }))),
-    undefined,
-    true,
-  );
-  const heldOut = lineChartSvg(
-    'Latency predictor: held-out candidates, predicted vs measured',
-    'measured (ms)',
-    'predicted (ms)',
-    (plan.predictor.points ?? []).map((p) => ({ x: p.measured, y: p.predicted })),
-    undefined,
-    true,
-  );
+/** The report's four charts as vega-lite specs (exported for tests and custom reports). */
+export function planCharts(plan: Plan): ChartSpec[] {
+  return [
+    paretoChart(plan.pareto.map((p) => ({ errorPct: 100 * p.maxError, ms: p.ms, label: `${p.speedup.toFixed(2)}x` })), plan.total.denseMs),
+    groupedBarChart(
+      'Per-layer latency: dense vs plan',
+      'ms per call',
+      plan.layers.flatMap((l) => [
+        { label: `${l.name} (${l.choice.label})`, series: 'dense', value: l.dense.ms },
+        { label: `${l.name} (${l.choice.label})`, series: 'plan', value: l.choice.ms },
+      ]),
+    ),
+    scatterChart(
+      'Candidates: latency vs output error',
+      { x: 'output error (%)', y: 'latency (ms)' },
+      plan.layers.flatMap((l) => l.candidates.map((c) => ({ x: 100 * c.error, y: c.ms, group: c.format.kind }))),
+    ),
+    scatterChart(
+      'Latency predictor: held-out candidates, predicted vs measured',
+      { x: 'measured (ms)', y: 'predicted (ms)', log: true },
+      (plan.predictor.points ?? []).map((p) => ({ x: p.measured, y: p.predicted, group: 'held-out candidate' })),
+      true,
+    ),
+  ];
+}
+
+export async function planHtml(plan: Plan): Promise<string> {
+  const svgs = await Promise.all(planCharts(plan).map(renderSvg));
   const md = planMarkdown(plan)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;');
   return `<!doctype html><html><head><meta charset="utf-8"><title>tensorfold plan: ${plan.model.name}</title>
-<style>body{font:14px system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}pre{white-space:pre-wrap;background:#f6f6f6;padding:1em}svg{margin:1em 0}</style></head>
-<body><h1>tensorfold plan: ${plan.model.name}</h1>${pareto}${perLayer}${predicted}${heldOut}<pre>${md}</pre></body></html>\n`;
+<style>body{font:14px system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}pre{white-space:pre-wrap;background:#f6f6f6;padding:1em}svg{margin:1em 0;max-width:100%;height:auto}</style></head>
+<body><h1>tensorfold plan: ${plan.model.name}</h1>${svgs.join('\n')}<pre>${md}</pre></body></html>\n`;
 }
 
-export function writePlanReport(plan: Plan, dir: string): string[] {
+export async function writePlanReport(plan: Plan, dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const files = [join(dir, 'report.md'), join(dir, 'report.html')];
   writeFileSync(files[0], planMarkdown(plan));
-  writeFileSync(files[1], planHtml(plan));
+  writeFileSync(files[1], await planHtml(plan));
   return files;
 }

@@ -116,7 +116,7 @@ describe('latency predictor', () => {
 });
 
 describe('tensorfold tune (CLI)', () => {
-  it('writes a plan, a report with well-formed SVG charts, and a summary table', () => {
+  it('writes a plan, a report with well-formed vega-lite SVG charts, and a summary table', () => {
     const d = mkdtempSync(join(tmpdir(), 'tf-cli-'));
     writeFileSync(join(d, 'tiny.json'), JSON.stringify(tiny));
     const r = spawnSync(
@@ -135,7 +135,12 @@ describe('tensorfold tune (CLI)', () => {
     for (const s of svgs) expect(wellFormed(s)).toBe(true);
     // The predictor chart plots one point per held-out candidate.
     expect(plan.predictor.points!.length).toBe(plan.predictor.samples);
-    expect((svgs[3].match(/<circle/g) ?? []).length).toBe(plan.predictor.samples);
+    const points = (svg: string) => (svg.match(/aria-roledescription="point"/g) ?? []).length;
+    expect(points(svgs[3])).toBe(plan.predictor.samples);
+    // The frontier chart: one point per Pareto plan and the dense marker; the candidates chart: every candidate.
+    expect(points(svgs[0])).toBe(plan.pareto.length + 1);
+    expect(points(svgs[2])).toBe(plan.layers.reduce((n, l) => n + l.candidates.length, 0));
+    expect((svgs[1].match(/aria-roledescription="bar"/g) ?? []).length).toBe(2 * plan.layers.length);
     // The chosen plan and dense were timed again after the search.
     expect(plan.remeasured!.budgets.map((b) => b.maxError)).toEqual([0.01, 0.02, 0.05, 0.1]);
     expect(plan.remeasured!.speedup).toBeCloseTo(plan.remeasured!.denseMs / plan.remeasured!.planMs, 10);
