@@ -1,7 +1,14 @@
 import { Command } from 'commander';
 import { info } from '../runtime';
+import { defaultWisdomPath, wisdomStatus, type WisdomStatus } from '../planner/wisdom';
 
-export function formatInfo(i: ReturnType<typeof info>): string {
+function wisdomLine(w: WisdomStatus): string {
+  if (!w.exists) return `${w.file} (none yet: the first tune measures)`;
+  if (w.problem) return `${w.file} (ignored: ${w.problem})`;
+  return `${w.file} (${w.measurements} measurements, ${w.accuracy} accuracy figures for this host)`;
+}
+
+export function formatInfo(i: ReturnType<typeof info>, wisdom?: WisdomStatus): string {
   const on = Object.entries(i.cpu.features)
     .filter(([, v]) => v)
     .map(([k]) => k);
@@ -13,15 +20,18 @@ export function formatInfo(i: ReturnType<typeof info>): string {
     `threads    ${i.threads}`,
     `gemm       ${i.kernels.gemm}`,
     `compiler   ${i.compiler}`,
+    ...(wisdom ? [`wisdom     ${wisdomLine(wisdom)}`] : []),
   ].join('\n');
 }
 
 export function infoCommand(): Command {
   return new Command('info')
-    .description('show the version, CPU features, kernel tier and threads')
+    .description('show the version, CPU features, kernel tier, threads and wisdom status')
+    .option('--wisdom <file>', 'wisdom file to describe (default: the user cache)')
     .option('--json', 'print as JSON')
-    .action((opts: { json?: boolean }) => {
+    .action((opts: { json?: boolean; wisdom?: string }) => {
       const i = info();
-      process.stdout.write(opts.json ? `${JSON.stringify(i, null, 2)}\n` : `${formatInfo(i)}\n`);
+      const w = wisdomStatus(opts.wisdom ?? defaultWisdomPath());
+      process.stdout.write(opts.json ? `${JSON.stringify({ ...i, wisdom: w }, null, 2)}\n` : `${formatInfo(i, w)}\n`);
     });
 }

@@ -4,6 +4,7 @@ import { version } from '../runtime';
 import { benchCommand } from './bench';
 import { infoCommand } from './info';
 import { tuneCommand } from './tune';
+import { wisdomCommand } from './wisdom';
 
 export function buildProgram(): Command {
   const program = new Command('tensorfold')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
   program.addCommand(infoCommand());
   program.addCommand(tuneCommand());
   program.addCommand(benchCommand());
+  program.addCommand(wisdomCommand());
   return program;
 }
 

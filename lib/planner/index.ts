@@ -1,5 +1,5 @@
 export { hostFingerprint, fingerprintId, type HostFingerprint } from './fingerprint';
-export { Wisdom, defaultWisdomPath, type WisdomMeasurement, type WisdomFile } from './wisdom';
+export { Wisdom, defaultWisdomPath, wisdomStatus, type WisdomMeasurement, type WisdomFile, type WisdomStatus } from './wisdom';
 export { measureWithWisdom, specKey } from './measure';
 export { tune, REPORT_BUDGETS, type TuneOptions, type TuneProgress } from './tune';
 export { loadPlan, savePlan, parsePlan, type Plan, type PlanChoice, type PlanFormat } from './plan';

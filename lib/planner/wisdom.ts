@@ -49,6 +49,47 @@ function describeIssue(err: z.ZodError): string {
   return `${i.path.join('.') || '(root)'}: ${i.message}`;
 }
 
+type Parsed = { ok: true; data: WisdomFile } | { ok: false; problem: string };
+
+/** Parses and checks wisdom text: valid JSON, this format and version, measured on `host`. */
+function parseWisdom(text: string, source: string, host: HostFingerprint): Parsed {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: `${source} is not valid JSON` };
+  }
+  const r = wisdomSchema.safeParse(raw);
+  if (!r.success) return { ok: false, problem: `${source} is not tensorfold wisdom v${WISDOM_VERSION} (${describeIssue(r.error)})` };
+  if (!sameHost(r.data.host, host))
+    return { ok: false, problem: `${source} was measured on another host or version (${JSON.stringify(r.data.host)}, this is ${JSON.stringify(host)})` };
+  return { ok: true, data: r.data };
+}
+
+export interface WisdomStatus {
+  file: string;
+  exists: boolean;
+  /** Kernel measurements and accuracy figures this host would use (0 when unusable). */
+  measurements: number;
+  accuracy: number;
+  /** Why the file would be ignored, if it would. */
+  problem?: string;
+}
+
+/** What a wisdom file holds for this host, without loading it or warning. */
+export function wisdomStatus(file: string = defaultWisdomPath(), host: HostFingerprint = hostFingerprint()): WisdomStatus {
+  if (!existsSync(file)) return { file, exists: false, measurements: 0, accuracy: 0 };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { file, exists: true, measurements: 0, accuracy: 0, problem: `cannot read it (${(e as Error).message})` };
+  }
+  const r = parseWisdom(text, file, host);
+  if (!r.ok) return { file, exists: true, measurements: 0, accuracy: 0, problem: r.problem };
+  return { file, exists: true, measurements: Object.keys(r.data.entries).length, accuracy: Object.keys(r.data.accuracy ?? {}).length };
+}
+
 export class Wisdom {
   readonly host: HostFingerprint;
   readonly file: string | undefined;
@@ -84,22 +125,9 @@ export class Wisdom {
 
   /** Merges wisdom from JSON text; returns how many entries were taken. */
   importJson(text: string, source = 'imported wisdom'): number {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      warn(`${source} is not valid JSON; ignoring it`);
-      return 0;
-    }
-    const r = wisdomSchema.safeParse(parsed);
-    if (!r.success) {
-      warn(`${source} is not tensorfold wisdom v${WISDOM_VERSION} (${describeIssue(r.error)}); ignoring it`);
-      return 0;
-    }
-    if (!sameHost(r.data.host, this.host)) {
-      warn(
-        `${source} was measured on another host or version (${JSON.stringify(r.data.host)}, this is ${JSON.stringify(this.host)}); ignoring it`,
-      );
+    const r = parseWisdom(text, source, this.host);
+    if (!r.ok) {
+      warn(`${r.problem}; ignoring it`);
       return 0;
     }
     for (const [k, v] of Object.entries(r.data.entries)) this.entries.set(k, v);
@@ -134,15 +162,15 @@ export class Wisdom {
     return `${JSON.stringify(this.toJSON(), null, 1)}\n`;
   }
 
-  /**
-   * Writes the file atomically when anything changed. A directory that cannot
-   * be written is a warning (the measurements stay usable in memory).
-   */
   /** Marks accuracy additions for saving. */
   touch(): void {
     this.dirty = true;
   }
 
+  /**
+   * Writes the file atomically when anything changed. A directory that cannot
+   * be written is a warning (the measurements stay usable in memory).
+   */
   save(): boolean {
     if (!this.file || !this.dirty) return false;
     try {
