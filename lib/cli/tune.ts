@@ -85,7 +85,9 @@ export function tuneCommand(): Command {
           '',
           ...(plan.attention ? [attentionTable(plan), ''] : []),
           `speedup over dense at per-layer error budgets: ${plan.budgets.map((b) => `${(100 * b.maxError).toFixed(0)}% → ${b.speedup.toFixed(2)}x`).join(', ')}`,
-          ...(plan.remeasured ? [`timed again after the search: this plan ${plan.remeasured.speedup.toFixed(2)}x; ${plan.remeasured.budgets.map((b) => `${(100 * b.maxError).toFixed(0)}% → ${b.speedup.toFixed(2)}x`).join(', ')}`] : []),
+          ...(plan.remeasured?.searched
+            ? [`(finalists timed again after the search, ${plan.remeasured.rounds} round(s); the search's own figures said this plan ${plan.remeasured.searched.speedup.toFixed(2)}x; ${plan.remeasured.searched.budgets.map((b) => `${(100 * b.maxError).toFixed(0)}% → ${b.speedup.toFixed(2)}x`).join(', ')})`]
+            : []),
           `predictor: held-out Kendall tau ${plan.predictor.kendallTau?.toFixed(3) ?? 'n/a'} over ${plan.predictor.samples} candidates; measured ${plan.measuring.measured}, from wisdom ${plan.measuring.fromWisdom}, predicted ${plan.measuring.predicted} in ${plan.measuring.seconds.toFixed(1)} s${plan.measuring.interrupted ? ' (stopped early)' : ''}`,
           `plan written to ${o.out}`,
         ];

@@ -109,7 +109,8 @@ export async function applyPlan(plan: Plan | unknown, weights: PlanWeights, opti
   const o = checkObject(options, `${fn}: options`) as ApplyPlanOptions;
   for (const k of Object.keys(o))
     if (!OPTION_NAMES.includes(k)) throw new TypeError(`${fn}: unknown option '${k}'; valid options are ${OPTION_NAMES.map((n) => `'${n}'`).join(', ')}`);
-  const threads = o.threads === undefined ? p.threads : checkInt(o.threads, `${fn}: options.threads`, 1, 256);
+  // A thread count given here overrides the plan's, including per-layer ones.
+  const threads = o.threads === undefined ? undefined : checkInt(o.threads, `${fn}: options.threads`, 1, 256);
   const tune = o.tune === undefined ? true : checkBool(o.tune, `${fn}: options.tune`);
   const given = entriesOf(weights, `${fn}: weights`);
   const calibration = o.calibration === undefined ? new Map<string, unknown>() : entriesOf(o.calibration, `${fn}: options.calibration`);
@@ -142,7 +143,7 @@ export async function applyPlan(plan: Plan | unknown, weights: PlanWeights, opti
       weight,
       bias,
       calibration: x,
-      threads,
+      threads: threads ?? l.choice.threads ?? p.threads,
       tuneBatch: tune ? p.batch : 0,
     });
   return out;

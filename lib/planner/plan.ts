@@ -58,6 +58,8 @@ const choiceSchema = z.object({
   params: z.number().nonnegative(),
   ms: z.number().nonnegative(),
   measured: z.boolean(),
+  /** Threads this layer runs on, where fewer than the plan's measured faster. */
+  threads: z.number().int().positive().optional(),
 });
 
 export const planSchema = z.object({
@@ -93,13 +95,21 @@ export const planSchema = z.object({
     points: z.array(z.object({ predicted: z.number(), measured: z.number() })).optional(),
   }),
   measuring: z.object({ seconds: z.number(), measured: z.number(), fromWisdom: z.number(), predicted: z.number(), interrupted: z.boolean() }),
-  /** Dense and the chosen plans (this one's and each reported budget's) timed again after the search, in one pass. */
+  /**
+   * Dense and the finalists (this plan's and each reported budget's choice) timed again after the search,
+   * and chosen again on those times until every choice was re-timed: the plan's figures are these.
+   */
   remeasured: z
     .object({
       denseMs: z.number(),
       planMs: z.number(),
       speedup: z.number(),
       budgets: z.array(z.object({ maxError: z.number(), ms: z.number(), speedup: z.number() })),
+      /** Rounds of re-timing and choosing again, and the kernel calls timed afresh. */
+      rounds: z.number().int().nonnegative().optional(),
+      calls: z.number().int().nonnegative().optional(),
+      /** The speedups the search's own figures gave, before the finalists were timed again. */
+      searched: z.object({ speedup: z.number(), budgets: z.array(z.object({ maxError: z.number(), speedup: z.number() })) }).optional(),
     })
     .optional(),
   /** Candidates left out without decomposing: a proven lower bound on their error exceeds every budget weighed. */

@@ -28,6 +28,8 @@ export interface ReadyLayer {
   readonly weightError: number;
   /** ‖X(W - Ŵ)ᵀ‖ / ‖XWᵀ‖ on the calibration activations, when given. */
   readonly outputError: number | null;
+  /** Threads its kernels run on (the plan's per-layer choice, or applyPlan's override). */
+  readonly threads: number;
   /** y [..., out] = x [..., in] · Ŵᵀ (+ bias), on the compute pool. */
   forward(x: TensorLike): Promise<Tensor>;
   /** The same on the calling thread. */
@@ -66,6 +68,7 @@ class PlannedLayer implements ReadyLayer {
     readonly label: string,
     readonly format: PlanFormat,
     readonly params: number,
+    readonly threads: number,
     private readonly dense: Tensor,
     private readonly runner: Runner,
     errors: { weightError: number; outputError: number | null },
@@ -110,7 +113,7 @@ export async function buildReadyLayer(b: BuildInput): Promise<ReadyLayer> {
   const f = b.format;
   const [out, inp] = b.weight.shape;
   const make = (params: number, dense: Tensor, runner: Runner) =>
-    new PlannedLayer(b.name, b.label, f, params, dense, runner, relativeErrors(b.weight, dense, b.calibration));
+    new PlannedLayer(b.name, b.label, f, params, b.threads, dense, runner, relativeErrors(b.weight, dense, b.calibration));
   const threads = b.threads;
 
   if (f.kind === 'dense') {

@@ -15,6 +15,7 @@ import { specKey, measureWithWisdom } from './measure';
 import { resolveModel, type LinearLayerSpec, type ModelConfig } from './models';
 import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanChoice } from './plan';
 import { callFeatures, fitPredictor, heldOutQuality, type CallSample, type CandidateSample } from './predictor';
+import { confirmFinalists } from './confirm';
 import { choose, paretoFrontier, totalMs, totalParams, type Budget, type LayerOptions } from './select';
 import { syntheticActivations, syntheticLayer } from './synthetic';
 import { Wisdom } from './wisdom';
@@ -47,6 +48,22 @@ export interface TuneOptions extends Budget {
 }
 
 export const REPORT_BUDGETS = [0.01, 0.02, 0.05, 0.1];
+
+/** Thread counts weighed below the plan's own (powers of two). */
+const FEWER_THREADS = [1, 2, 4, 8, 16, 32, 64, 128];
+
+/** Indices of a layer's candidates that no candidate with lower (or equal) error beats on time. */
+function layerFrontier(candidates: PlanChoice[]): number[] {
+  const order = candidates.map((c, j) => j).sort((a, b) => candidates[a].error - candidates[b].error || candidates[a].ms - candidates[b].ms);
+  const out: number[] = [];
+  let fastest = Infinity;
+  for (const j of order)
+    if (candidates[j].ms < fastest) {
+      out.push(j);
+      fastest = candidates[j].ms;
+    }
+  return out;
+}
 
 /** Per kernel call: enough repetitions that the median outlasts this host's timer and scheduling noise. */
 const MEASURE = { warmup: 3, minReps: 10, minSeconds: 0.08, maxSeconds: 1 };
@@ -154,9 +171,39 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     return { name: spec.name, count: spec.count, dense: choices[0], candidates: choices };
   });
 
+  // Thread count is a kernel variant: a small call can finish sooner on fewer
+  // threads than fork/join on all. Timed for each layer's own frontier (the
+  // candidates no lower-error one beats), where a faster variant can matter.
+  for (const [i, layer] of layers.entries()) {
+    for (const j of layerFrontier(layer.candidates)) {
+      const c = perLayer[i][j];
+      if (!layer.candidates[j].measured) continue;
+      let best = layer.candidates[j].ms, bestSpecs: Candidate['specs'] | undefined, bestThreads = threads;
+      for (const t of FEWER_THREADS.filter((t) => t < threads)) {
+        if (options.signal?.aborted || (Date.now() - measureStarted) / 1000 > budgetSeconds) break;
+        const variant = c.specs.map((s) => ({ ...s, threads: t }));
+        let total = 0;
+        for (const s of variant) {
+          progress({ phase: 'measure', done: order.length, total: order.length, label: specKey(s) });
+          const m = await measureWithWisdom(wisdom, s, MEASURE, options.fresh);
+          total += m.medianMs;
+          if (m.cached) fromWisdom++;
+          else measured++;
+        }
+        // A variant must win clearly: within timing noise, all threads stay.
+        if (total < 0.95 * best) [best, bestSpecs, bestThreads] = [total, variant, t];
+      }
+      if (!bestSpecs) continue;
+      perLayer[i][j] = { ...c, specs: bestSpecs };
+      layer.candidates[j] = { ...layer.candidates[j], ms: best, threads: bestThreads };
+      if (j === 0) layer.dense = layer.candidates[0];
+    }
+  }
+  wisdom.save();
+
   progress({ phase: 'search', done: 0, total: 1, label: 'search' });
   const budget: Budget = { maxError: options.maxError, maxParams: options.maxParams, latencyTargetMs: options.latencyTargetMs };
-  const chosen = choose(layers, budget);
+  let chosen = choose(layers, budget);
   if (!chosen) {
     const fastest = paretoFrontier(layers).sort((a, b) => a.ms - b.ms)[0];
     throw new TensorfoldError(
@@ -164,6 +211,17 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
       `${fn}: no plan meets the budget ${JSON.stringify(budget)}; the closest: latency ${fastest.ms.toFixed(3)} ms at max layer error ${(100 * fastest.maxError).toFixed(2)}%, dense params ${totalParams(layers, layers.map((l) => l.dense))}`,
     );
   }
+  // The search's own figures, before its finalists are timed again.
+  const searchDenseMs = totalMs(layers, layers.map((l) => l.dense));
+  const searched = {
+    speedup: searchDenseMs / totalMs(layers, chosen),
+    budgets: REPORT_BUDGETS.map((e) => ({ maxError: e, speedup: searchDenseMs / totalMs(layers, choose(layers, { maxError: e })!) })),
+  };
+  let confirmed: { rounds: number; calls: number } | undefined;
+  if (!options.signal?.aborted)
+    confirmed = await confirmFinalists(layers, perLayer, { wisdom, measure: MEASURE, budgets: [budget, ...REPORT_BUDGETS.map((e) => ({ maxError: e }))], signal: options.signal, progress });
+  chosen = choose(layers, budget) ?? chosen;
+
   let attention: AttentionPlan | undefined;
   if (options.attention !== false && config.attention) {
     progress({ phase: 'attention', done: 0, total: 1, label: 'attention' });
@@ -178,34 +236,15 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     const t = totalMs(layers, c);
     return { maxError: e, ms: t, speedup: denseMs / t };
   };
-
-  // Re-measure what the plan and the reported budgets chose, and dense beside
-  // them, afresh: the figures a warm wisdom would only recall are timed again.
-  let remeasured: Plan['remeasured'];
-  if (!options.signal?.aborted) {
-    const sets = [layers.map((l) => l.dense), chosen, ...REPORT_BUDGETS.map((e) => choose(layers, { maxError: e })!)];
-    const candidateOf = (i: number, c: PlanChoice) => perLayer[i][layers[i].candidates.indexOf(c)];
-    const fresh = new Map<string, number>();
-    const specsToTime = new Map<string, Candidate['specs'][number]>();
-    for (const set of sets) set.forEach((c, i) => candidateOf(i, c).specs.forEach((s) => specsToTime.set(specKey(s), s)));
-    for (const [i, [key, spec]] of [...specsToTime].entries()) {
-      progress({ phase: 'confirm', done: i, total: specsToTime.size, label: key });
-      fresh.set(key, (await measureWithWisdom(wisdom, spec, MEASURE, true)).medianMs);
-    }
-    progress({ phase: 'confirm', done: specsToTime.size, total: specsToTime.size, label: 'done' });
-    wisdom.save();
-    const timeOf = (set: PlanChoice[]) => set.reduce((acc, c, i) => acc + layers[i].count * candidateOf(i, c).specs.reduce((t, s) => t + fresh.get(specKey(s))!, 0), 0);
-    const [d, p] = [timeOf(sets[0]), timeOf(sets[1])];
-    remeasured = {
-      denseMs: d,
-      planMs: p,
-      speedup: d / p,
-      budgets: REPORT_BUDGETS.map((e, k) => {
-        const t = timeOf(sets[2 + k]);
-        return { maxError: e, ms: t, speedup: d / t };
-      }),
-    };
-  }
+  const remeasured: Plan['remeasured'] = confirmed && {
+    denseMs,
+    planMs,
+    speedup: denseMs / planMs,
+    budgets: REPORT_BUDGETS.map(atBudget),
+    rounds: confirmed.rounds,
+    calls: confirmed.calls,
+    searched,
+  };
   return {
     format: PLAN_FORMAT,
     version: PLAN_VERSION,

@@ -6,10 +6,11 @@ import type { Plan } from '../planner/plan';
 import { groupedBarChart, paretoChart, renderSvg, scatterChart, type ChartSpec } from './charts';
 
 const pct = (e: number) => `${(100 * e).toFixed(2)}%`;
-const msf = (m: number) => m.toFixed(3);
+// Milliseconds to three decimals, or three significant digits below 0.1 ms.
+const msf = (m: number) => (m >= 0.1 ? m.toFixed(3) : m.toPrecision(3));
 
 export function planSummaryTable(plan: Plan): string {
-  const rows = plan.layers.map((l) => `| ${l.name} | ${l.in}x${l.out} | ${l.count} | ${l.choice.label} | ${msf(l.dense.ms)} | ${msf(l.choice.ms)}${l.choice.measured ? '' : ' (predicted)'} | ${(l.dense.ms / l.choice.ms).toFixed(2)}x | ${pct(l.choice.error)} |`);
+  const rows = plan.layers.map((l) => `| ${l.name} | ${l.in}x${l.out} | ${l.count} | ${l.choice.label}${l.choice.threads ? ` on ${l.choice.threads} thread${l.choice.threads > 1 ? 's' : ''}` : ''} | ${msf(l.dense.ms)} | ${msf(l.choice.ms)}${l.choice.measured ? '' : ' (predicted)'} | ${(l.dense.ms / l.choice.ms).toFixed(2)}x | ${pct(l.choice.error)} |`);
   return [
     '| layer | in x out | count | choice | dense ms | plan ms | speedup | output error |',
     '|---|---|---|---|---|---|---|---|',
@@ -55,12 +56,15 @@ export function planMarkdown(plan: Plan): string {
     '',
     ...(plan.remeasured
       ? [
-          'Timed again after the search (dense and each budget\'s plan, one pass):',
+          plan.remeasured.searched
+            ? `These figures are from the finalists timed again after the search (dense and each budget's choice, ${plan.remeasured.rounds} round(s), ${plan.remeasured.calls} kernel calls), the plan chosen again on them. The search's own figures had said:`
+            : "Timed again after the search (dense and each budget's plan, one pass):",
           '',
-          '| per-layer error budget | latency ms | speedup |',
-          '|---|---|---|',
-          `| this plan | ${msf(plan.remeasured.planMs)} | ${plan.remeasured.speedup.toFixed(2)}x |`,
-          ...plan.remeasured.budgets.map((x) => `| ${pct(x.maxError)} | ${msf(x.ms)} | ${x.speedup.toFixed(2)}x |`),
+          '| per-layer error budget | speedup |',
+          '|---|---|',
+          ...(plan.remeasured.searched
+            ? [`| this plan | ${plan.remeasured.searched.speedup.toFixed(2)}x |`, ...plan.remeasured.searched.budgets.map((x) => `| ${pct(x.maxError)} | ${x.speedup.toFixed(2)}x |`)]
+            : [`| this plan | ${plan.remeasured.speedup.toFixed(2)}x |`, ...plan.remeasured.budgets.map((x) => `| ${pct(x.maxError)} | ${x.speedup.toFixed(2)}x |`)]),
           '',
         ]
       : []),

@@ -121,6 +121,21 @@ describe('applyPlan', () => {
     expect(relError(ready.b.forwardSync(x).data, matmulRef(x, ready.b.toDense(), false, true).value)).toBeLessThan(1e-5);
   });
 
+  it('runs each layer on the plan\'s per-layer thread count unless options.threads overrides it', async () => {
+    const plan = JSON.parse(JSON.stringify(await basePlan())) as Plan;
+    plan.threads = 2;
+    plan.layers[0].choice = { ...plan.layers[0].dense, threads: 1 };
+    plan.layers[1].choice = { ...plan.layers[1].dense, threads: undefined };
+    const a = uniform([64, 48], 1), b = uniform([48, 64], 2);
+    const ready = await applyPlan(plan, { a, b }, { tune: false });
+    expect([ready.a.threads, ready.b.threads]).toEqual([1, 2]);
+    const x = uniform([5, 48], 3);
+    expect(worstBoundRatio(ready.a.forwardSync(x).data, matmulRef(x, a, false, true), 49)).toBeLessThanOrEqual(1);
+    const all3 = await applyPlan(plan, { a, b }, { tune: false, threads: 3 });
+    expect([all3.a.threads, all3.b.threads]).toEqual([3, 3]);
+    await expect(applyPlan({ ...plan, layers: [{ ...plan.layers[0], choice: { ...plan.layers[0].choice, threads: 0 } }, plan.layers[1]] }, { a, b })).rejects.toThrow(/layers\.0\.choice\.threads: Number must be greater than 0/);
+  });
+
   it('names what is wrong: missing weights, shapes, bad plans, bad inputs', async () => {
     const plan = await basePlan();
     const a = uniform([64, 48], 1), b = uniform([48, 64], 2);

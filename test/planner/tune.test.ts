@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kendallTau, parsePlan, resolveModel, tune, Wisdom } from '../../lib/index';
+import { confirmFinalists } from '../../lib/planner/confirm';
 import { callFeatures, fitPredictor, heldOutQuality } from '../../lib/planner/predictor';
+import { choose } from '../../lib/planner/select';
 
 const tiny = {
   name: 'tiny',
@@ -51,6 +53,23 @@ describe('tune', () => {
     expect(again.measuring.fromWisdom).toBe(plan.measuring.measured);
   });
 
+  it('weighs fewer threads as a kernel variant, for each layer\'s frontier, and keeps the one measured fastest', async () => {
+    const wisdom = Wisdom.memory();
+    const plan = await tune(tiny, { ...fast, batch: 1, threads: 2, maxError: 0.3, wisdom, attention: false });
+    const entries = wisdom.toJSON().entries;
+    const oneThread = Object.keys(entries).filter((k) => /threads=1(,|$)/.test(k));
+    // Every layer's dense call is on its frontier, so it was timed on one thread too.
+    for (const l of plan.layers) expect(oneThread.some((k) => k.startsWith('gemm:') && k.includes(`k=${l.in},`) && k.includes(`n=${l.out}`))).toBe(true);
+    for (const l of plan.layers)
+      for (const c of [l.dense, l.choice, ...l.candidates]) {
+        if (c.threads === undefined) continue;
+        expect(c.threads).toBeLessThan(plan.threads);
+        expect(l.candidates.some((d) => d === c || JSON.stringify(d) === JSON.stringify(c))).toBe(true);
+      }
+    // The choice is still the fastest within the budget, thread variants included.
+    for (const l of plan.layers) expect(l.choice.ms).toBe(Math.min(...l.candidates.filter((c) => c.error <= 0.3).map((c) => c.ms)));
+  });
+
   it('honours a parameter budget, and says so when nothing fits', async () => {
     const wisdom = Wisdom.memory();
     const dense = 64 * 64 * 2 + 64 * 128;
@@ -84,6 +103,28 @@ describe('tune', () => {
     await expect(tune(tiny, { batch: 4 })).rejects.toThrow(/give a budget/);
     await expect(tune(tiny, { maxError: 1.5 })).rejects.toThrow(/maxError must be in \[0, 1\)/);
     expect(() => parsePlan({ format: 'tensorfold-plan', version: 1 })).toThrow(/PLAN|createdAt/);
+  });
+});
+
+describe('confirmFinalists', () => {
+  it('times the finalists again and chooses again: a candidate the search timed too fast loses to dense', async () => {
+    const wisdom = Wisdom.memory();
+    const gemm = (m: number, n: number, k: number) => ({ kernel: 'gemm' as const, m, n, k, packB: true, threads: 1 });
+    const choice = (label: string, error: number, ms: number) => ({ label, format: { kind: 'dense' as const }, error, params: 1, ms, measured: true });
+    // 'cheat' claims 1 µs but runs a GEMM 64x larger than dense's.
+    const layers = [{ name: 'l', count: 1, dense: choice('dense', 0, 1), candidates: [choice('dense', 0, 1), choice('cheat', 0.01, 0.001)] }];
+    layers[0].dense = layers[0].candidates[0];
+    const perLayer = [[{ specs: [gemm(16, 64, 64)] }, { specs: [gemm(64, 256, 256)] }]] as never;
+    expect(choose(layers, { maxError: 0.05 })![0].label).toBe('cheat');
+    const phases: string[] = [];
+    const r = await confirmFinalists(layers, perLayer, { wisdom, measure: { warmup: 1, minReps: 3, minSeconds: 0.005, maxSeconds: 0.2 }, budgets: [{ maxError: 0.05 }], progress: (p) => phases.push(p.phase) });
+    expect(r.calls).toBe(2);
+    expect(r.rounds).toBe(1); // after it, the new choice (dense) was already re-timed
+    const [dense, cheat] = layers[0].candidates;
+    expect(cheat.ms).toBeGreaterThan(dense.ms);
+    expect(layers[0].dense).toBe(dense);
+    expect(choose(layers, { maxError: 0.05 })![0].label).toBe('dense');
+    expect(new Set(phases)).toEqual(new Set(['confirm']));
   });
 });
 
@@ -141,10 +182,12 @@ describe('tensorfold tune (CLI)', () => {
     expect(points(svgs[0])).toBe(plan.pareto.length + 1);
     expect(points(svgs[2])).toBe(plan.layers.reduce((n, l) => n + l.candidates.length, 0));
     expect((svgs[1].match(/aria-roledescription="bar"/g) ?? []).length).toBe(2 * plan.layers.length);
-    // The chosen plan and dense were timed again after the search.
+    // The chosen plan and dense were timed again after the search, and the plan's figures are those.
     expect(plan.remeasured!.budgets.map((b) => b.maxError)).toEqual([0.01, 0.02, 0.05, 0.1]);
     expect(plan.remeasured!.speedup).toBeCloseTo(plan.remeasured!.denseMs / plan.remeasured!.planMs, 10);
-    expect(r.stdout).toMatch(/timed again after the search: this plan \d+\.\d\dx/);
+    expect(plan.remeasured!.planMs).toBe(plan.total.planMs);
+    expect(plan.remeasured!.rounds).toBeGreaterThanOrEqual(1);
+    expect(r.stdout).toMatch(/finalists timed again after the search, \d round\(s\); the search's own figures said this plan \d+\.\d\dx/);
     expect(readFileSync(join(d, 'rep', 'report.md'), 'utf8')).toMatch(/## Pareto frontier/);
   });
 

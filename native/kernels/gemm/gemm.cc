@@ -45,10 +45,8 @@ void scale_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t 
   }
 }
 
-// a_packed: all of A (rows m0..m1, one row block) already packed, K block
-// by K block (block pc at a_packed + pc * padded rows), or null.
 void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0,
-                int64_t n1, const float* a_packed = nullptr) {
+                int64_t n1) {
   if (m1 <= m0 || n1 <= n0) return;
   if (g.k == 0) {
     scale_block(g, m0, m1, n0, n1);
@@ -96,16 +94,12 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
       }
       for (int64_t ic = m0; ic < m1; ic += mcb) {
         const int64_t mc = std::min(mcb, m1 - ic);
-        const float* ablock = abuf;
-        if (a_packed)
-          ablock = a_packed + pc * ((mc + mr - 1) / mr * mr);
-        else
-          pack_a_panels(g.a, g.rs_a, g.cs_a, mr, ic, mc, pc, kc, abuf);
+        pack_a_panels(g.a, g.rs_a, g.cs_a, mr, ic, mc, pc, kc, abuf);
         // The A micro-panel (mr x kc, the smaller one) stays in L1 while the
         // B micro-panels stream past it from the L2-resident packed block.
         for (int64_t ir = 0; ir < mc; ir += mr) {
           const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-          const float* ap = ablock + (ir / mr) * kc * mr;
+          const float* ap = abuf + (ir / mr) * kc * mr;
           for (int64_t jr = 0; jr < nc; jr += nr) {
             const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
             const float* bp = direct_b ? g.b + pc * g.rs_b + (jc + jr) : bblock + jr * kc;
@@ -149,25 +143,6 @@ void choose_grid(const GemmKernelInfo& kern, const GemmArgs& g, int nt, int* tm,
   }
 }
 
-// When threads split only N and A is one row block, every thread would pack
-// the same A: pack it once, the panels shared out, then multiply.
-const float* pack_a_shared(const GemmKernelInfo& kern, const GemmArgs& g, int nt) {
-  const int mr = kern.mr;
-  const int64_t panels = (g.m + mr - 1) / mr, kcb = kern.kc;
-  const int64_t kblocks = (g.k + kcb - 1) / kcb;
-  static thread_local AlignedBuffer shared;
-  float* buf = shared.floats(static_cast<size_t>(panels * mr * g.k));
-  parallel_run(nt, [&](int t, int ntr) {
-    for (int64_t u = t; u < kblocks * panels; u += ntr) {
-      const int64_t pc = (u / panels) * kcb, panel = u % panels;
-      const int64_t kc = std::min(kcb, g.k - pc);
-      pack_a_panels(g.a, g.rs_a, g.cs_a, mr, panel * mr, std::min<int64_t>(mr, g.m - panel * mr), pc, kc,
-                    buf + pc * panels * mr + panel * kc * mr);
-    }
-  });
-  return buf;
-}
-
 void gemm_threaded(const GemmKernelInfo& kern, const GemmArgs& g, int nt) {
   int tm = 1, tn = 1;
   if (nt > 1) choose_grid(kern, g, nt, &tm, &tn);
@@ -175,17 +150,19 @@ void gemm_threaded(const GemmKernelInfo& kern, const GemmArgs& g, int nt) {
     gemm_block(kern, g, 0, g.m, 0, g.n);
     return;
   }
-  const bool share_a = tm == 1 && g.k > 0 && g.m > kSmallM && g.m > kern.mr && g.m <= kern.mc;
-  const float* a_packed = share_a ? pack_a_shared(kern, g, tm * tn) : nullptr;
+  // Each thread packs the A rows its block needs, one L2-sized block at a
+  // time. Packing A once for all threads that split N was tried: the panels
+  // another core packed come from its cache, and that lost more than the
+  // repeated packing saves (docs/PERF.md, GEMM item 12).
   parallel_run(tm * tn, [&](int t, int ntr) {
     if (ntr != tm * tn) {  // pool smaller than asked: one thread does it all
-      if (t == 0) gemm_block(kern, g, 0, g.m, 0, g.n, a_packed);
+      if (t == 0) gemm_block(kern, g, 0, g.m, 0, g.n);
       return;
     }
     int64_t m0, m1, n0, n1;
     split_range(g.m, kern.mr, t / tn, tm, &m0, &m1);
     split_range(g.n, kern.nr, t % tn, tn, &n0, &n1);
-    gemm_block(kern, g, m0, m1, n0, n1, a_packed);
+    gemm_block(kern, g, m0, m1, n0, n1);
   });
 }
 
