@@ -50,7 +50,9 @@ describe('tune', () => {
     // A second plan of the same model reuses the measurements.
     const again = await tune(tiny, { ...fast, maxError: 0.3, wisdom });
     expect(again.measuring.measured).toBe(0);
-    expect(again.measuring.fromWisdom).toBe(plan.measuring.measured);
+    // At least everything the first measured; the thread variants weighed follow each layer's
+    // frontier, which the first plan's re-timed finalists can shift.
+    expect(again.measuring.fromWisdom).toBeGreaterThanOrEqual(plan.measuring.measured);
   });
 
   it('weighs fewer threads as a kernel variant, for each layer\'s frontier, and keeps the one measured fastest', async () => {
