@@ -32,6 +32,18 @@ describe('nmMatmul', () => {
       }
   });
 
+  it.each([[2, 4], [1, 2], [3, 5], [5, 16]] as [number, number][])(
+    '%i:%i matches over long reductions: many K blocks, split token chunks, every kernel form',
+    (n, m) => {
+      const k = 2560; // a 128-token chunk of k = 2560 overflows the chunk budget, so chunks halve
+      const w = nmCompress(nmPrune(uniform([17, k], 7 * m), { n, m }), { n, m });
+      for (const tokens of [1, 20, 48, 49, 300]) {
+        const x = uniform([tokens, k], 2000 + tokens);
+        expect(worstBoundRatio(nmMatmulSync(x, w).data, reference(x, w), k), `${n}:${m} tokens ${tokens}`).toBeLessThanOrEqual(1);
+      }
+    },
+  );
+
   it('adds a bias, keeps leading dims, and agrees sync/async and across threads', async () => {
     const w = nmCompress(nmPrune(uniform([33, 64], 1), { n: 2, m: 4 }), { n: 2, m: 4 });
     const bias = uniform([33], 2);
@@ -90,7 +102,7 @@ const child = join(__dirname, '..', 'helpers', 'nm-tier-child.cjs');
 
 describe.each(tiers)('nmMatmul on ISA tier %s', (tier) => {
   it('matches the float64 reference for every pattern, decode and batched', () => {
-    const cases = PATTERNS.flatMap(([n, m], i) => [1, 3, 8, 20, 140].map((tokens) => ({ n, m, rows: 17 + i, k: m * 9, tokens, seed: 50 * i + tokens })));
+    const cases = PATTERNS.flatMap(([n, m], i) => [1, 3, 8, 20, 48, 49, 140].map((tokens) => ({ n, m, rows: 17 + i, k: m * 9, tokens, seed: 50 * i + tokens })));
     const out = JSON.parse(execFileSync(process.execPath, [child, JSON.stringify(cases)], { env: { ...process.env, TENSORFOLD_ISA: tier }, maxBuffer: 1 << 26 }).toString());
     expect(out.tier).toBe(tier);
     cases.forEach((c, i) => {

@@ -39,14 +39,16 @@ void nm_matmul(const NmView& w, const float* x, int64_t tokens, const float* bia
       for (int64_t o = 0; o < w.rows; ++o) y[t * w.rows + o] = bias ? bias[o] : 0.0f;
     return;
   }
-  if (tokens <= kNmRowsMaxTokens) {
+  if (tokens <= kern.rows_max_tokens) {
     parallel_for(w.row_blocks, nt, [&](int64_t rb0, int64_t rb1) { kern.rows(w, rb0, rb1, x, tokens, bias, y); });
     return;
   }
   // Each chunk of tokens is transposed into its own k x chunk block (tokens
   // contiguous, zero-padded): a kernel call reads one compact block, whose
   // rows do not collide in L1 sets the way rows of a long token stride do.
-  const int64_t chunk = kern.chunk, chunks = (tokens + chunk - 1) / chunk;
+  int64_t chunk = kern.chunk;
+  while (chunk > 16 && chunk * w.k * int64_t(sizeof(float)) > kNmChunkBytes) chunk /= 2;
+  const int64_t chunks = (tokens + chunk - 1) / chunk;
   static thread_local AlignedBuffer xt_buf;
   float* xt = xt_buf.floats(static_cast<size_t>(chunks * w.k * chunk));
   parallel_for(chunks * ((w.k + 15) / 16), nt, [&](int64_t b0, int64_t b1) {

@@ -81,12 +81,28 @@ void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int6
 struct Vec {
   using T = __m256;
   static constexpr int kWidth = 8;
+  static constexpr int kAccumulators = 8;  // registers the tile kernel may hold as sums
   static T zero() { return _mm256_setzero_ps(); }
   static T load(const float* p) { return _mm256_load_ps(p); }
   static T loadu(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, T v) { _mm256_store_ps(p, v); }
   static T set1(float v) { return _mm256_set1_ps(v); }
   static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  // out[l] = the address of activation row (row0 + index of lane l in the
+  // record), rows ld floats apart from xt (see the AVX-512 tier).
+  static void row_addresses(const uint8_t* rec, int bits, int64_t row0, const float* xt, int64_t ld, int64_t* out) {
+    const uint64_t r = nm_record(rec);
+    const __m256i step = _mm256_set1_epi64x(ld * int64_t(sizeof(float)));
+    const __m256i base = _mm256_set1_epi64x(reinterpret_cast<int64_t>(xt));
+    for (int h = 0; h < 2; ++h) {
+      const __m256i rows = _mm256_add_epi32(decode8(r, h, bits), _mm256_set1_epi32(static_cast<int>(row0)));
+      // rows < 2^31 and the step < 2^32, so mul_epu32 is exact.
+      const __m256i lo = _mm256_mul_epu32(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(rows)), step);
+      const __m256i hi = _mm256_mul_epu32(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(rows, 1)), step);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * h), _mm256_add_epi64(base, lo));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * h + 4), _mm256_add_epi64(base, hi));
+    }
+  }
 };
 
 #include "nm_tile.inc"
@@ -94,7 +110,7 @@ struct Vec {
 }  // namespace
 
 const NmKernels& nm_kernels_avx2() {
-  static const NmKernels k{"avx2-permute/broadcast", &rows_kernel, &tile_kernel, 8 * kMaxTv};
+  static const NmKernels k{"avx2-permute/broadcast", &rows_kernel, &tile_kernel, 8, 8 * kMaxTv};
   return k;
 }
 

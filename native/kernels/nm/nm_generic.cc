@@ -54,7 +54,7 @@ void tile_kernel(const NmView& w, int64_t rb, const float* xt, int64_t ldxt, int
 }  // namespace
 
 const NmKernels& nm_kernels_generic() {
-  static const NmKernels k{"generic", &rows_kernel, &tile_kernel, kChunk};
+  static const NmKernels k{"generic", &rows_kernel, &tile_kernel, 8, kChunk};
   return k;
 }
 
