@@ -50,6 +50,7 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "sources": [
         "native/core/cpu_features.cc",
+        "native/core/huge_pages.cc",
         "native/core/thread_pool.cc",
         "native/core/timer.cc",
         "native/kernels/gemm/gemm.cc",

@@ -4,6 +4,7 @@ import { checkBool, checkInt, checkObject } from './check';
 import { native, type GemmCall } from './native';
 import { PackedWeight } from './packed';
 import { asTensor, Tensor } from './tensor';
+import { outputArray } from './memory';
 
 export interface MatmulOptions {
   /** Treat a's last two dims as [K, M] (multiply by its transpose). */
@@ -23,7 +24,7 @@ export interface MatmulOptions {
 /** The output buffer: options.out checked against the result shape, or new memory. */
 function outputFor(out: unknown, shape: readonly number[], fn: string): Float32Array {
   const size = shape.reduce((p, d) => p * d, 1);
-  if (out === undefined) return new Float32Array(size);
+  if (out === undefined) return outputArray(size);
   if (!(out instanceof Tensor)) throw new TypeError(`${fn}: options.out must be a Tensor`);
   if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i]))
     throw new RangeError(`${fn}: options.out has shape [${out.shape.join(', ')}], the result is [${shape.join(', ')}]`);

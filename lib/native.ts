@@ -340,6 +340,8 @@ export interface NativeBinding {
   setThreads(n: number): void;
   getThreads(): number;
   setIsa(name: string): boolean;
+  /** A zeroed Float32Array whose memory, when large, is advised onto huge pages. */
+  outputArray(n: number): Float32Array;
   gemm(call: GemmCall): void;
   gemmAsync(call: GemmCall): Promise<void>;
   packB(args: { b: Float32Array; k: number; n: number; transB?: boolean; threads?: number }): unknown;

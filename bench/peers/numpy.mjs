@@ -13,9 +13,23 @@ export function numpyAvailable() {
   return r.status === 0;
 }
 
+// Which BLAS NumPy really runs: Debian's numpy links the libblas.so.3
+// alternative, which is the slow reference BLAS unless OpenBLAS is installed.
+const BLAS_PROBE = `
+import numpy
+a = numpy.ones((64, 64), numpy.float32); a @ a
+libs = sorted({l.split()[-1].rsplit('/', 1)[-1] for l in open('/proc/self/maps') if 'blas' in l.lower() and '/' in l})
+print(numpy.__version__, ' '.join(libs))`;
+
+/** "<version> (<BLAS libraries loaded>)", with a warning when the BLAS is not OpenBLAS. */
 export function numpyBlasInfo() {
-  const r = spawnSync(PYTHON, ['-c', 'import numpy; print(numpy.__version__)'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: 'Cooperlake' } });
-  return r.stdout.trim();
+  const r = spawnSync(PYTHON, ['-c', BLAS_PROBE], { encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: 'Cooperlake' } });
+  const [version, ...libs] = r.stdout.trim().split(' ');
+  const blas = libs.join(', ') || 'unknown BLAS';
+  const warning = libs.some((l) => l.includes('openblas'))
+    ? ''
+    : ' -- NOT OpenBLAS: its figures are not the peer the targets name (apt-get install libopenblas0-pthread)';
+  return `${version} (${blas})${warning}`;
 }
 
 export class NumpyPeer {

@@ -5,6 +5,7 @@
 import { checkFloat32, checkInt, describe } from '../check';
 import type { HeadStrides } from '../native';
 import { asTensor, Tensor } from '../tensor';
+import { outputArray } from '../memory';
 
 export interface HeadsView {
   tensor: Tensor;
@@ -89,7 +90,7 @@ export function qkvViews(q: unknown, k: unknown, v: unknown, heads: number | und
 /** The caller's output buffer (checked against the shape), or a new one. */
 export function outputBuffer(out: unknown, shape: readonly number[], fn: string): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);
-  if (out === undefined) return new Float32Array(size);
+  if (out === undefined) return outputArray(size);
   const buf = checkFloat32(out, `${fn}: options.out`);
   if (buf.length !== size)
     throw new RangeError(`${fn}: options.out has ${buf.length} elements but the output [${shape.join(', ')}] has ${size}`);

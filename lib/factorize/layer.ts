@@ -12,6 +12,7 @@ import { batchBucket, BLOCK_BUDGET_FLOATS, ForwardPlan, makePlan, PlanEntry } fr
 import { checkHeader, decode, encode, LayerData, LayerHeader } from './serialize';
 import { candidatePaths, timeRuns, TuneResult, TuneTiming } from './tune';
 import { randn } from '../tensor';
+import { outputArray } from '../memory';
 
 export interface ForwardOptions {
   /**
@@ -234,7 +235,7 @@ export class FactorizedLinear {
     if (p.mode === 'einsum') return new Tensor(this.viaEinsum(p.x, p.tokens, p.optimize, p.threads), p.shape);
     const { e, fused } = this.choose(p);
     const block = p.block || e.plan.block;
-    const y = new Float32Array(p.tokens * this.outFeatures);
+    const y = outputArray(p.tokens * this.outFeatures);
     native().chainRun({ chain: e.chain, x: p.x.data, y, tokens: p.tokens, block, fused, threads: p.threads });
     return new Tensor(y, p.shape);
   }
@@ -246,7 +247,7 @@ export class FactorizedLinear {
     if (p.mode === 'einsum') return new Tensor(this.viaEinsum(p.x, p.tokens, p.optimize, p.threads), p.shape);
     const { e, fused } = this.choose(p);
     const block = p.block || e.plan.block;
-    const y = new Float32Array(p.tokens * this.outFeatures);
+    const y = outputArray(p.tokens * this.outFeatures);
     await native().chainRunAsync({ chain: e.chain, x: p.x.data, y, tokens: p.tokens, block, fused, threads: p.threads });
     return new Tensor(y, p.shape);
   }

@@ -3,6 +3,7 @@ import { checkFloat32, checkInt, checkObject } from '../check';
 import { native } from '../native';
 import { asTensor, Tensor } from '../tensor';
 import { NMSparseMatrix } from './matrix';
+import { outputArray } from '../memory';
 
 export interface NMMatmulOptions {
   /** [rows] added to every output row. */
@@ -26,7 +27,7 @@ function prepare(xIn: unknown, w: unknown, optsIn: unknown, fn: string) {
     bias = b.data;
   }
   const tokens = k === 0 ? x.shape.slice(0, -1).reduce((p, d) => p * d, 1) : x.size / k;
-  const y = new Float32Array(tokens * rows);
+  const y = outputArray(tokens * rows);
   const call = { w: w.handle, x: x.data, tokens, y, bias, threads };
   return { call, shape: [...x.shape.slice(0, -1), rows] };
 }

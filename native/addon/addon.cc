@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "../core/cpu_features.h"
+#include "../core/huge_pages.h"
 #include "../core/thread_pool.h"
 #include "../kernels/gemm/gemm.h"
 #include "../kernels/hash/hash_attention.h"
@@ -78,6 +79,17 @@ Napi::Value set_isa(const Napi::CallbackInfo& cb) {
   return Napi::Boolean::New(env, set_active_tier(tier));
 }
 
+// outputArray(n) -> a zeroed Float32Array of n elements whose memory, when
+// large, is advised onto huge pages before anything touches it.
+Napi::Value output_array(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  if (cb.Length() < 1) throw_type(env, "outputArray: n must be an integer");
+  const int64_t n = int_value(env, cb[0], "outputArray: n", 0, int64_t{1} << 40);
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, static_cast<size_t>(n) * sizeof(float));
+  advise_huge_pages(buf.Data(), buf.ByteLength());
+  return Napi::Float32Array::New(env, static_cast<size_t>(n), buf, 0);
+}
+
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
@@ -86,6 +98,7 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::SetThreads>("setThreads"),
                              InstanceMethod<&Addon::GetThreads>("getThreads"),
                              InstanceMethod<&Addon::SetIsa>("setIsa"),
+                             InstanceMethod<&Addon::OutputArray>("outputArray"),
                              InstanceMethod<&Addon::Gemm>("gemm"),
                              InstanceMethod<&Addon::GemmAsync>("gemmAsync"),
                              InstanceMethod<&Addon::PackB>("packB"),
@@ -132,6 +145,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SetThreads(const Napi::CallbackInfo& cb) { return set_threads(cb); }
   Napi::Value GetThreads(const Napi::CallbackInfo& cb) { return get_threads(cb); }
   Napi::Value SetIsa(const Napi::CallbackInfo& cb) { return set_isa(cb); }
+  Napi::Value OutputArray(const Napi::CallbackInfo& cb) { return output_array(cb); }
   Napi::Value Gemm(const Napi::CallbackInfo& cb) { return gemm_sync(cb); }
   Napi::Value GemmAsync(const Napi::CallbackInfo& cb) { return gemm_async(cb); }
   Napi::Value PackB(const Napi::CallbackInfo& cb) { return pack_b_matrix(cb); }

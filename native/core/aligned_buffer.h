@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "huge_pages.h"
+
 namespace tensorfold {
 
 class AlignedBuffer {
@@ -25,6 +27,7 @@ class AlignedBuffer {
         throw std::bad_alloc();
       }
       capacity_ = bytes;
+      advise_huge_pages(data_, bytes);
     }
     return static_cast<float*>(data_);
   }
