@@ -328,7 +328,7 @@ Napi::Value chain_create(const Napi::CallbackInfo& info) {
       else throw_range(env, w + ".kind must be 'gemm', 'permute' or 'sumProduct', got '" + kind + "'");
     }
   });
-  for (auto& p : ch->packed) bytes += static_cast<int64_t>(p->data.size() * 4);
+  for (auto& p : ch->packed) bytes += p->size * 4;
   for (auto& p : ch->narrow) bytes += static_cast<int64_t>(p.size() * 4);
   Napi::External<Chain> ext = Napi::External<Chain>::New(env, ch.release(), [bytes](Napi::Env e, Chain* p) {
     Napi::MemoryManagement::AdjustExternalMemory(e, -bytes);

@@ -188,7 +188,7 @@ Napi::Value pack_b_matrix(const Napi::CallbackInfo& info) {
   if (k > 0 && n > 0) check_extent(env, b, 0, extent(env, 1, 0, k, n, where + ": b"), where + ": b");
   PackedB* p = nullptr;
   run_guarded(env, [&] { p = gemm_pack_b(active_tier(), b.data, tb ? 1 : n, tb ? k : 1, k, n, threads); });
-  int64_t bytes = static_cast<int64_t>(p->data.size() * sizeof(float));
+  int64_t bytes = p->size * static_cast<int64_t>(sizeof(float));
   Napi::External<PackedB> ext = Napi::External<PackedB>::New(env, p, [bytes](Napi::Env e, PackedB* q) {
     Napi::MemoryManagement::AdjustExternalMemory(e, -bytes);
     delete q;

@@ -32,6 +32,9 @@ class AlignedBuffer {
     return static_cast<float*>(data_);
   }
 
+ // What the last floats() returned (nullptr before any).
+  const float* data() const { return static_cast<const float*>(data_); }
+
  private:
   void* data_ = nullptr;
   size_t capacity_ = 0;

@@ -70,7 +70,7 @@ int64_t padded_width(const PackedB& p, int64_t jb) {
 }  // namespace
 
 const float* packed_b_block(const PackedB& p, int64_t jb, int64_t pc) {
-  return p.data.data() + jb * p.k + pc * padded_width(p, jb);
+  return p.data() + jb * p.k + pc * padded_width(p, jb);
 }
 
 PackedB* gemm_pack_b(IsaTier tier, const float* b, int64_t rs_b, int64_t cs_b, int64_t k,
@@ -84,7 +84,10 @@ PackedB* gemm_pack_b(IsaTier tier, const float* b, int64_t rs_b, int64_t cs_b, i
   p->kc = kern.kc;
   p->nc = kern.nc;
   int64_t n_padded = (n + kern.nr - 1) / kern.nr * kern.nr;
-  p->data.assign(static_cast<size_t>(n_padded * k), 0.0f);
+  // Packing writes every element (padding columns as zeros), so the memory
+  // is not cleared first: each page is first touched by the thread packing it.
+  p->size = n_padded * k;
+  p->buf.floats(static_cast<size_t>(p->size));
   const int64_t blocks_n = (n + p->nc - 1) / p->nc, blocks_k = (k + p->kc - 1) / p->kc;
   parallel_for(blocks_n * blocks_k, max_threads > 0 ? max_threads : pool_threads(),
                [&](int64_t b0, int64_t b1) {

@@ -2,8 +2,7 @@
 // Per call for A and for B, or once for a B that is reused (a weight).
 #pragma once
 #include <cstdint>
-#include <vector>
-
+#include "../../core/aligned_buffer.h"
 #include "../../core/cpu_features.h"
 #include "gemm_microkernel.h"
 
@@ -26,7 +25,9 @@ struct PackedB {
   IsaTier tier;
   int64_t k = 0, n = 0;
   int nr = 0, kc = 0, nc = 0;
-  std::vector<float> data;  // 64-byte alignment is not needed: panels are read with unaligned loads
+  int64_t size = 0;  // floats, k x n rounded up to whole panels
+  AlignedBuffer buf;  // on huge pages when large: a weight is packed into fresh memory
+  const float* data() const { return buf.data(); }
 };
 
 // Packs B (B[p, j] = b[p * rs_b + j * cs_b]) on up to max_threads threads.
