@@ -117,7 +117,7 @@ std::shared_ptr<Bench> nm_bench(const Napi::Object& spec, const std::string& whe
   nm_allocate(w.get(), rows, k, n, m);
   std::vector<float> vals(w->values.size());
   fill(vals, 7);
-  w->values = vals;
+  w->values.assign(vals.begin(), vals.end());
   for (int64_t r = 0; r < w->records(); ++r) {
     const int s = static_cast<int>(r % n);
     uint64_t rec = 0;

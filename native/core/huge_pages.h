@@ -5,6 +5,9 @@
 // 2 MiB. Advice only: where the OS has no huge pages nothing changes.
 #pragma once
 #include <cstddef>
+#include <cstdlib>
+#include <new>
+#include <vector>
 
 namespace tensorfold {
 
@@ -14,5 +17,33 @@ constexpr size_t kHugePageMinBytes = size_t{4} << 20;
 // Asks for huge pages on the whole 2 MiB pages inside [p, p + bytes). Call it
 // before the memory is first written.
 void advise_huge_pages(void* p, size_t bytes);
+
+// An allocator for long-lived large arrays (compressed weights): from
+// kHugePageMinBytes on, memory is 2 MiB aligned and advised, so all of it can
+// sit on huge pages and a kernel streaming it takes a TLB miss per 2 MiB.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  T* allocate(size_t n) {
+    constexpr size_t kHuge = size_t{2} << 20;
+    const size_t bytes = n * sizeof(T);
+    void* p = bytes >= kHugePageMinBytes ? std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge)
+                                         : std::malloc(bytes ? bytes : 1);
+    if (!p) throw std::bad_alloc();
+    advise_huge_pages(p, bytes);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const HugePageAllocator<U>&) const { return false; }
+};
+
+template <class T>
+using HugeVector = std::vector<T, HugePageAllocator<T>>;
 
 }  // namespace tensorfold

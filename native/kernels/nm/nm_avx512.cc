@@ -23,10 +23,25 @@ inline __mmask16 valid_rows(const NmView& w, int64_t rb) {
   return left >= kNmLanes ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
 }
 
+// A group of m activations into the low lanes of a register (the rest is not
+// read by the permutes). Power-of-two groups take a plain load of their own
+// width: a masked load costs more, and a full-width one would split across
+// cache lines at most offsets.
+template <int M>
+inline __m512 load_group(const float* p, __mmask16 gmask) {
+  if constexpr (M == 2) return _mm512_castpd_ps(_mm512_castpd128_pd512(_mm_load_sd(reinterpret_cast<const double*>(p))));
+  if constexpr (M == 4) return _mm512_castps128_ps512(_mm_loadu_ps(p));
+  if constexpr (M == 8) return _mm512_castps256_ps512(_mm256_loadu_ps(p));
+  if constexpr (M == 16) return _mm512_loadu_ps(p);
+  return _mm512_maskz_loadu_ps(gmask, p);  // M == 0: any other group size
+}
+
 // A few tokens of row blocks [rb0, rb1): each token's group of m activations
 // sits in one register, and each kept slot is one permute and one FMA for
-// 16 rows, its indices decoded as they are used.
-template <int T>
+// 16 rows, its indices decoded as they are used. (Splitting the sums over
+// alternate groups, to have more FMA chains in flight at one token, measured
+// slower: the decode, not the FMA latency, is what a slot waits on.)
+template <int T, int M>
 void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
   const __mmask16 gmask = static_cast<__mmask16>(w.m >= 16 ? 0xFFFF : (1u << w.m) - 1u);
   const int64_t rec_bytes = nm_record_bytes(w);
@@ -35,7 +50,7 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t g = 0; g < w.groups; ++g) {
       __m512 xg[T];
-      for (int t = 0; t < T; ++t) xg[t] = _mm512_maskz_loadu_ps(gmask, x + t * w.k + g * w.m);
+      for (int t = 0; t < T; ++t) xg[t] = load_group<M>(x + t * w.k + g * w.m, gmask);
       const float* vals = nm_block_values(w, rb, g);
       const uint8_t* recs = nm_block_records(w, rb, g);
       for (int s = 0; s < w.n; ++s) {
@@ -102,10 +117,15 @@ void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int6
                  const float* bias, float* y) {
   using Few = void (*)(const NmView&, int64_t, int64_t, const float*, const float*, float*);
   using Tile = void (*)(const NmView&, int64_t, const int32_t*, const float*, const float*, float*);
-  static constexpr Few kFew[8] = {&rows_t<1>, &rows_t<2>, &rows_t<3>, &rows_t<4>, &rows_t<5>, &rows_t<6>, &rows_t<7>, &rows_t<8>};
+#define TF_FEW(M) {&rows_t<1, M>, &rows_t<2, M>, &rows_t<3, M>, &rows_t<4, M>, &rows_t<5, M>, &rows_t<6, M>, &rows_t<7, M>, &rows_t<8, M>}
+  static constexpr Few kFew[5][8] = {TF_FEW(0), TF_FEW(2), TF_FEW(4), TF_FEW(8), TF_FEW(16)};
+#undef TF_FEW
   static constexpr Tile kTile[8] = {&span_rows_t<1>, &span_rows_t<2>, &span_rows_t<3>, &span_rows_t<4>,
                                     &span_rows_t<5>, &span_rows_t<6>, &span_rows_t<7>, &span_rows_t<8>};
-  if (tokens <= 8) return kFew[tokens - 1](w, rb0, rb1, x, bias, y);
+  if (tokens <= 8) {
+    const int form = w.m == 2 ? 1 : w.m == 4 ? 2 : w.m == 8 ? 3 : w.m == 16 ? 4 : 0;
+    return kFew[form][tokens - 1](w, rb0, rb1, x, bias, y);
+  }
   static thread_local AlignedBuffer idx_buf;
   int32_t* idx = reinterpret_cast<int32_t*>(idx_buf.floats(static_cast<size_t>(w.groups * w.n * kNmLanes)));
   for (int64_t rb = rb0; rb < rb1; ++rb) {

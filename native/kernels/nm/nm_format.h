@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../../core/cpu_features.h"
+#include "../../core/huge_pages.h"
 
 namespace tensorfold {
 
@@ -69,8 +70,8 @@ struct NmMatrix {
   int64_t rows = 0, k = 0;
   int n = 0, m = 0, bits = 0;
   int64_t groups = 0, row_blocks = 0;
-  std::vector<float> values;
-  std::vector<uint8_t> indices;  // records + 8 bytes of padding
+  HugeVector<float> values;
+  HugeVector<uint8_t> indices;  // records + 8 bytes of padding
 
   int64_t records() const { return row_blocks * groups * n; }
   NmView view() const {
