@@ -46,9 +46,7 @@ void nm_matmul(const NmView& w, const float* x, int64_t tokens, const float* bia
   // Each chunk of tokens is transposed into its own k x chunk block (tokens
   // contiguous, zero-padded): a kernel call reads one compact block, whose
   // rows do not collide in L1 sets the way rows of a long token stride do.
-  int64_t chunk = kern.chunk;
-  while (chunk > 16 && chunk * w.k * int64_t(sizeof(float)) > kNmChunkBytes) chunk /= 2;
-  const int64_t chunks = (tokens + chunk - 1) / chunk;
+  const int64_t chunk = kern.chunk, chunks = (tokens + chunk - 1) / chunk;
   static thread_local AlignedBuffer xt_buf;
   float* xt = xt_buf.floats(static_cast<size_t>(chunks * w.k * chunk));
   parallel_for(chunks * ((w.k + 15) / 16), nt, [&](int64_t b0, int64_t b1) {
@@ -65,13 +63,19 @@ void nm_matmul(const NmView& w, const float* x, int64_t tokens, const float* bia
         for (int64_t t = tn; t < chunk; ++t) dst[(p0 + p) * chunk + t] = 0.0f;
     }
   });
-  // Chunk-major order: consecutive work items share a chunk, which stays in L2.
-  parallel_for(w.row_blocks * chunks, nt, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t c = i / w.row_blocks, rb = i % w.row_blocks;
-      kern.tile(w, rb, xt + c * w.k * chunk, chunk, c * chunk, std::min(chunk, tokens - c * chunk), bias, y);
-    }
-  });
+  // Chunk-major order: consecutive work items share a chunk, which stays in
+  // L2; a long reduction runs as slices of groups, one pass each, so the
+  // slice of a chunk is what stays (a pass adds into the previous one's y).
+  const int64_t slice = std::max<int64_t>(1, kNmChunkBytes / (chunk * w.m * int64_t(sizeof(float))));
+  for (int64_t g0 = 0; g0 < w.groups; g0 += slice) {
+    const int64_t g1 = std::min(w.groups, g0 + slice);
+    parallel_for(w.row_blocks * chunks, nt, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t c = i / w.row_blocks, rb = i % w.row_blocks;
+        kern.tile(w, rb, xt + c * w.k * chunk, chunk, c * chunk, std::min(chunk, tokens - c * chunk), g0, g1, bias, y);
+      }
+    });
+  }
 }
 
 }  // namespace tensorfold

@@ -30,13 +30,13 @@ void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int6
 constexpr int64_t kChunk = 64;
 
 void tile_kernel(const NmView& w, int64_t rb, const float* xt, int64_t ldxt, int64_t t0,
-                 int64_t tcount, const float* bias, float* y) {
+                 int64_t tcount, int64_t gb, int64_t ge, const float* bias, float* y) {
   float acc[kChunk];
   const int64_t rec_bytes = nm_record_bytes(w);
   const int lanes = static_cast<int>(nm_min(kNmLanes, w.rows - rb * kNmLanes));
   for (int lane = 0; lane < lanes; ++lane) {
     for (int64_t t = 0; t < kChunk; ++t) acc[t] = 0.0f;
-    for (int64_t g = 0; g < w.groups; ++g) {
+    for (int64_t g = gb; g < ge; ++g) {
       const float* vals = nm_block_values(w, rb, g) + lane;
       const uint8_t* recs = nm_block_records(w, rb, g);
       for (int s = 0; s < w.n; ++s) {
@@ -46,8 +46,10 @@ void tile_kernel(const NmView& w, int64_t rb, const float* xt, int64_t ldxt, int
         for (int64_t t = 0; t < tcount; ++t) acc[t] += wv * row[t];
       }
     }
-    for (int64_t t = 0; t < tcount; ++t)
-      y[(t0 + t) * w.rows + rb * kNmLanes + lane] = acc[t] + (bias ? bias[rb * kNmLanes + lane] : 0.0f);
+    for (int64_t t = 0; t < tcount; ++t) {
+      float& out = y[(t0 + t) * w.rows + rb * kNmLanes + lane];
+      out = gb > 0 ? out + acc[t] : acc[t] + (bias ? bias[rb * kNmLanes + lane] : 0.0f);
+    }
   }
 }
 

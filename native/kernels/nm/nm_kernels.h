@@ -16,9 +16,11 @@ using NmRowsKernel = void (*)(const NmView& w, int64_t rb0, int64_t rb1, const f
 // Many tokens: x transposed one chunk of tokens at a time (xt: k x ldxt,
 // the chunk's tokens contiguous in columns [0, tcount), zero beyond, up to
 // a multiple of 16), so each kept weight broadcasts against a run of tokens.
-// Computes row block rb for tokens [t0, t0 + tcount) and writes y (+ bias).
+// Computes row block rb for tokens [t0, t0 + tcount) over groups [g0, g1):
+// y = sum + bias when g0 == 0, y += sum after (the driver splits long
+// reductions into slices of groups so a slice of xt stays in L2).
 using NmTileKernel = void (*)(const NmView& w, int64_t rb, const float* xt, int64_t ldxt,
-                              int64_t t0, int64_t tcount, const float* bias, float* y);
+                              int64_t t0, int64_t tcount, int64_t g0, int64_t g1, const float* bias, float* y);
 
 struct NmKernels {
   const char* name;
@@ -45,7 +47,8 @@ inline int64_t nm_groups_per_block(int n, int m, int64_t row_bytes) {
 }
 
 // Activation chunks of the many-token form are k x chunk floats; past this
-// size a chunk would not stay in L2 while every row block streams through it.
+// size a chunk would not stay in L2 while every row block streams through
+// it, so the reduction is taken in slices of at most this many bytes.
 constexpr int64_t kNmChunkBytes = 1 << 20;
 
 }  // namespace tensorfold
