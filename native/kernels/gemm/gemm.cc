@@ -53,7 +53,7 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
     return;
   }
   const PackedB* packed = g.b_packed;
-  const bool small_m = m1 - m0 <= kSmallM;
+  const bool small_m = m1 - m0 <= (packed ? kSmallMPacked : kSmallM);
   if (small_m && !packed && g.cs_b == 1) {
     kern.small_m(static_cast<int>(m1 - m0), n1 - n0, g.k, g.a + m0 * g.rs_a, g.rs_a, g.cs_a,
                  g.b + n0, g.rs_b, g.c + m0 * g.rs_c + n0, g.rs_c, g.alpha, g.beta);
