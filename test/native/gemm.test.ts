@@ -27,6 +27,12 @@ describe('matmul', () => {
         }
   });
 
+  it('matches on few rows (the row-streaming form, rows in pairs) past its column block', () => {
+    for (const m of [1, 2, 3, 4, 5])
+      for (const [k, n] of [[5, 33], [258, 1100], [1027, 7]])
+        for (const transA of [false, true]) check(transA ? [k, m] : [m, k], [k, n], transA, false, 1 + (m % 2));
+  });
+
   it('matches past every cache block (mc, kc, nc) and tile edge', () => {
     check([251, 1031], [1031, 97]); // k crosses the kc block of 256 four times
     check([37, 300], [300, 3100]); // n crosses nc = 3072

@@ -15,15 +15,15 @@ using GemmMicrokernel = void (*)(int64_t kc, const float* ap, const float* b, in
 
 // C = alpha * A * B + beta * C for m <= kSmallM rows, B read in place with
 // unit column stride (beta == 0: C is not read). For memory-bound shapes:
-// its cost grows with m (each row re-reads B from L1), so past kSmallM rows
-// (kSmallMPacked with a packed B, whose panels it takes one call each) the
-// tiled kernel, which costs the same for 1 to mr rows, is faster (measured
-// at 768 x 3072: small form 0.13 / 0.20 / 0.32 / 0.42 ms for 1-4 rows, tiled
-// 0.37; packed 0.18 / 0.24 / 0.34 / 0.47 against 0.29).
+// B streams once per pair of rows. With a packed B it takes one call per
+// panel, which costs more, so there it serves only kSmallMPacked rows; past
+// that the tiled kernel (the same cost for 1 to mr rows) is faster. Measured
+// at 768 x 3072: 0.11 / 0.13 / 0.24 / 0.26 ms for 1-4 rows against 0.29
+// tiled; packed 0.12 / 0.18 / 0.29 / 0.36 against 0.28.
 using GemmSmallM = void (*)(int m, int64_t n, int64_t k, const float* a, int64_t rs_a,
                             int64_t cs_a, const float* b, int64_t rs_b, float* c, int64_t rs_c,
                             float alpha, float beta);
-constexpr int kSmallM = 3;
+constexpr int kSmallM = 4;
 constexpr int kSmallMPacked = 2;
 
 struct GemmKernelInfo {
