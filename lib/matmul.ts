@@ -4,7 +4,7 @@ import { checkBool, checkInt, checkObject } from './check';
 import { native, type GemmCall } from './native';
 import { PackedWeight } from './packed';
 import { asTensor, Tensor } from './tensor';
-import { outputArray } from './memory';
+import { outputData } from './memory';
 
 export interface MatmulOptions {
   /** Treat a's last two dims as [K, M] (multiply by its transpose). */
@@ -19,16 +19,6 @@ export interface MatmulOptions {
    * calls saves allocating (and first touching) fresh memory each time.
    */
   out?: Tensor;
-}
-
-/** The output buffer: options.out checked against the result shape, or new memory. */
-function outputFor(out: unknown, shape: readonly number[], fn: string): Float32Array {
-  const size = shape.reduce((p, d) => p * d, 1);
-  if (out === undefined) return outputArray(size);
-  if (!(out instanceof Tensor)) throw new TypeError(`${fn}: options.out must be a Tensor`);
-  if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i]))
-    throw new RangeError(`${fn}: options.out has shape [${out.shape.join(', ')}], the result is [${shape.join(', ')}]`);
-  return out.data;
 }
 
 interface MatmulPlan {
@@ -81,7 +71,7 @@ function planPacked(a: Tensor, b: PackedWeight, transA: boolean, threads: number
   const batch = a.shape.slice(0, Math.max(0, a.rank - 2));
   const count = batch.reduce((p, d) => p * d, 1);
   const shape = [...batch, ...(a.rank === 1 ? [] : [m]), n];
-  const c = outputFor(out, shape, fn);
+  const c = outputData(out, shape, fn);
   const base: GemmCall = { a: a.data, b: EMPTY, bPacked: b.handle, c, m, n, k, transA, threads };
   return { calls: [transA ? { ...base, batch: count } : { ...base, m: count * m }], shape, out: c };
 }
@@ -121,7 +111,7 @@ function plan(aIn: unknown, bIn: unknown, optsIn: unknown, fn: string): MatmulPl
   const batch = broadcastBatch(aBatch, bBatch, fn);
   const shape = [...batch, ...(a.rank === 1 ? [] : [m]), ...(b.rank === 1 ? [] : [n])];
   const count = batch.reduce((p, d) => p * d, 1);
-  const c = outputFor(opts.out, shape, fn);
+  const c = outputData(opts.out, shape, fn);
   const base: GemmCall = { a: a.data, b: b.data, c, m, n, k, transA, transB, threads };
   const aCount = aBatch.reduce((p, d) => p * d, 1);
   const bCount = bBatch.reduce((p, d) => p * d, 1);

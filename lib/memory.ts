@@ -4,6 +4,7 @@
 // arithmetic on the reference host); the addon's outputArray advises such
 // arrays onto huge pages (2 MiB faults) before anything touches them.
 import { native } from './native';
+import { Tensor } from './tensor';
 
 /** From this many elements (4 MiB) an output goes through the addon. */
 export const HUGE_PAGE_MIN_ELEMENTS = (4 << 20) / 4;
@@ -11,4 +12,17 @@ export const HUGE_PAGE_MIN_ELEMENTS = (4 << 20) / 4;
 /** A zeroed Float32Array of n elements for a kernel to write. */
 export function outputArray(n: number): Float32Array {
   return n >= HUGE_PAGE_MIN_ELEMENTS ? native().outputArray(n) : new Float32Array(n);
+}
+
+/**
+ * An op's output memory: options.out (a Tensor of exactly `shape`) checked,
+ * or a new zeroed array. Reusing one output across calls saves allocating,
+ * and first touching, fresh memory each time.
+ */
+export function outputData(out: unknown, shape: readonly number[], fn: string): Float32Array {
+  if (out === undefined) return outputArray(shape.reduce((p, d) => p * d, 1));
+  if (!(out instanceof Tensor)) throw new TypeError(`${fn}: options.out must be a Tensor`);
+  if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i]))
+    throw new RangeError(`${fn}: options.out has shape [${out.shape.join(', ')}], the result is [${shape.join(', ')}]`);
+  return out.data;
 }

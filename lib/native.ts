@@ -304,6 +304,8 @@ export type ChainStepArg =
       pack?: boolean;
       /** Run as a narrow-weight GEMM (B a weight copied once, A read in place; at most one loop). */
       narrow?: boolean;
+      /** A is a weight packed once; per token of the one (token) loop, B is read in place. */
+      weightLeft?: boolean;
     }
   | {
       kind: 'permute' | 'sumProduct';

@@ -104,11 +104,15 @@ export async function run(tf, { buildOnnxModel }, opts) {
         tf.setThreads(t);
         for (const batch of opts.batches ?? BATCHES) {
           const x = tf.randn([batch, nIn], 2);
+          // Outputs reused across calls on our side, as onnxruntime's arena
+          // reuses its own: fresh memory's page faults (up to ~10 us per 4 KiB
+          // on a VM) would otherwise be timed with the kernels.
+          const out = tf.zeros([batch, nOut]);
           const plan = layer.plan(batch);
           const peers = [
-            { name: 'dense', run: () => tf.matmulSync(x, dense) },
-            { name: 'fused', run: () => layer.forwardSync(x, { mode: 'fused' }) },
-            { name: 'unfused', run: () => layer.forwardSync(x, { mode: 'unfused' }) },
+            { name: 'dense', run: () => tf.matmulSync(x, dense, { out }) },
+            { name: 'fused', run: () => layer.forwardSync(x, { mode: 'fused', out }) },
+            { name: 'unfused', run: () => layer.forwardSync(x, { mode: 'unfused', out }) },
             { name: 'einsum', run: () => layer.forwardSync(x, { mode: 'einsum' }) },
           ];
           let ortKind = '-';
@@ -163,8 +167,8 @@ export async function run(tf, { buildOnnxModel }, opts) {
             orders.push({ nIn, nOut, config: cfg.name, batch, threads: t, winner: `${tr.winner.name} (${tr.winner.mode})`, timings: tr.timings });
             const tuned = await alternate(
               [
-                { name: 'dense', run: () => tf.matmulSync(x, dense) },
-                { name: 'tuned', run: () => layer.forwardSync(x) },
+                { name: 'dense', run: () => tf.matmulSync(x, dense, { out }) },
+                { name: 'tuned', run: () => layer.forwardSync(x, { out }) },
               ],
               { rounds: 3, reps, warmup: 1 },
             );

@@ -23,8 +23,11 @@ export async function run(tf, { buildOnnxModel }, opts) {
       const sparse = PATTERNS.map(([n, m]) => ({ n, m, s: tf.nmCompress(tf.nmPrune(w, { n, m }), { n, m }) }));
       for (const tokens of opts.batches ?? BATCHES) {
         const x = tf.randn([tokens, k], 2);
-        const peers = [{ name: 'dense', run: () => tf.matmulSync(x, dense) }];
-        for (const { n, m, s } of sparse) peers.push({ name: `${n}:${m}`, run: () => tf.nmMatmulSync(x, s) });
+        // One output reused by all of ours, as onnxruntime's arena reuses its
+        // own: fresh memory's page faults would be timed with the kernels.
+        const out = tf.zeros([tokens, rows]);
+        const peers = [{ name: 'dense', run: () => tf.matmulSync(x, dense, { out }) }];
+        for (const { n, m, s } of sparse) peers.push({ name: `${n}:${m}`, run: () => tf.nmMatmulSync(x, s, { out }) });
         if (ort) {
           // The 2:4-pruned weight as a dense initializer: what onnxruntime would run.
           const pruned = sparse[0].s.toDense();

@@ -49,7 +49,7 @@ export interface ChainSpec {
 }
 
 export interface LoweredStep {
-  readonly kind: 'gemm' | 'gemm-token-loop' | 'narrow' | 'narrow-token-loop' | 'permute' | 'sumProduct' | 'cached';
+  readonly kind: 'gemm' | 'gemm-token-loop' | 'gemm-weight-left' | 'narrow' | 'narrow-token-loop' | 'permute' | 'sumProduct' | 'cached';
   /** The contraction, einsum style (the token letter included). */
   readonly subscripts: string;
   readonly flopsPerToken: number;
@@ -261,6 +261,35 @@ export function lowerChain(spec: ChainSpec, info: PathInfo): LoweredChain {
     }
     const pOrder = [...a.ids.slice(1)].filter((c) => P.includes(c)).join('');
     const kOrder = [...a.ids.slice(1)].filter((c) => K.includes(c)).join('');
+    if (last && form === 1) {
+      // The output may want the weight's kept indices first ([T, Q, P]): then
+      // each token's product is Wᵀ [Q, K] · X_t [K, P], Wᵀ packed once and the
+      // activation read in place, written in final order with no permute.
+      const want = outIds.slice(1);
+      const qFirst = want.slice(0, want.length - pOrder.length);
+      if (want.endsWith(pOrder) && qFirst.length === Q.length && [...qFirst].every((c) => Q.includes(c))) {
+        const pN = count(pOrder), kN = count(kOrder), qN = count(qFirst);
+        steps.push({
+          kind: 'gemm',
+          m: qN,
+          n: pN,
+          k: kN,
+          rsA: kN,
+          csA: 1,
+          rsB: pN,
+          csB: 1,
+          rsC: pN,
+          a: addWeight(arrange(w, qFirst + kOrder)),
+          b: { buf: a.buf!, offset: 0 },
+          c: { buf: 'y', offset: 0 },
+          loops: [{ token: true, sa: 0, sb: count(a.ids), sc: qN * pN }],
+          weightLeft: true,
+        });
+        lowered.push({ kind: 'gemm-weight-left', subscripts: `${qFirst + kOrder},${a.ids}->${outIds}`, flopsPerToken: 2 * pN * kN * qN });
+        items.set(n + s, { ids: outIds, buf: 'y' });
+        return;
+      }
+    }
     // The order of Q: what the output needs, or what spares the next step a permute.
     let qOrder = Q;
     let direct = true;

@@ -11,8 +11,8 @@ import { runSync } from './ops';
 import { batchBucket, BLOCK_BUDGET_FLOATS, ForwardPlan, makePlan, PlanEntry } from './plan';
 import { checkHeader, decode, encode, LayerData, LayerHeader } from './serialize';
 import { candidatePaths, timeRuns, TuneResult, TuneTiming } from './tune';
-import { randn } from '../tensor';
-import { outputArray } from '../memory';
+import { randn, zeros } from '../tensor';
+import { outputData } from '../memory';
 
 export interface ForwardOptions {
   /**
@@ -28,6 +28,12 @@ export interface ForwardOptions {
   readonly threads?: number;
   /** Contraction path: an optimizer name or explicit path, as contractPath takes (default 'auto'). */
   readonly optimize?: OptimizeOption;
+  /**
+   * Write the result here instead of a new tensor: a Tensor of the result's
+   * shape, not sharing memory with x. Reusing one output across calls saves
+   * allocating (and first touching) fresh memory each time.
+   */
+  readonly out?: Tensor;
 }
 
 export interface FactorTensor {
@@ -41,7 +47,7 @@ export interface LayerFields extends LayerData {
   readonly reference?: Tensor;
 }
 
-const FORWARD_OPTIONS = ['mode', 'block', 'threads', 'optimize'];
+const FORWARD_OPTIONS = ['mode', 'block', 'threads', 'optimize', 'out'];
 const MODES = ['auto', 'fused', 'unfused', 'einsum'];
 const MAX_CHAINS = 4;
 
@@ -178,6 +184,8 @@ export class FactorizedLinear {
     if (!(minSeconds >= 0 && minSeconds <= 60)) throw new RangeError(`${fn}: options.minSeconds must be in [0, 60], got ${o.minSeconds}`);
     const threads = o.threads === undefined ? undefined : checkInt(o.threads, `${fn}: options.threads`, 1, 256);
     const x = randn([tokens, this.inFeatures], 1);
+    // One output for every run: fresh memory's page faults would be timed too.
+    const out = zeros([tokens, this.outFeatures]);
     const seen = new Set<string>();
     const timings: (TuneTiming & { optimize: OptimizeOption })[] = [];
     for (const c of candidatePaths(this.format, this.factors.map((f) => f.name))) {
@@ -186,7 +194,7 @@ export class FactorizedLinear {
       if (seen.has(key)) continue;
       seen.add(key);
       for (const mode of ['fused', 'unfused'] as const) {
-        const seconds = timeRuns(() => this.forwardSync(x, { mode, optimize: c.optimize, threads }), reps, minSeconds);
+        const seconds = timeRuns(() => this.forwardSync(x, { mode, optimize: c.optimize, threads, out }), reps, minSeconds);
         timings.push({ name: c.name, mode, seconds, flopsPerToken: e.plan.flopsPerToken, optimize: c.optimize });
       }
     }
@@ -215,7 +223,8 @@ export class FactorizedLinear {
       throw new RangeError(`${fn}: x must end in the layer's ${this.inFeatures} input features, got shape [${x.shape.join(', ')}]`);
     const tokens = x.size / this.inFeatures;
     const shape = [...x.shape.slice(0, -1), this.outFeatures];
-    return { x, mode, threads, block, tokens, shape, optimize: o.optimize ?? 'auto', explicitOptimize: o.optimize !== undefined };
+    const y = outputData(o.out, shape, fn);
+    return { x, mode, threads, block, tokens, shape, y, out: o.out, optimize: o.optimize ?? 'auto', explicitOptimize: o.optimize !== undefined };
   }
 
   /** The same contraction through the generic einsum executor; bias added here. */
@@ -231,25 +240,23 @@ export class FactorizedLinear {
   /** y [..., outFeatures] = x [..., inFeatures] through the factors (+ bias), on the calling thread. */
   forwardSync(x: TensorLike, options?: ForwardOptions): Tensor {
     const p = this.prepare(x, options, 'FactorizedLinear.forwardSync');
-    if (p.tokens === 0) return new Tensor(new Float32Array(0), p.shape);
-    if (p.mode === 'einsum') return new Tensor(this.viaEinsum(p.x, p.tokens, p.optimize, p.threads), p.shape);
-    const { e, fused } = this.choose(p);
-    const block = p.block || e.plan.block;
-    const y = outputArray(p.tokens * this.outFeatures);
-    native().chainRun({ chain: e.chain, x: p.x.data, y, tokens: p.tokens, block, fused, threads: p.threads });
-    return new Tensor(y, p.shape);
+    if (p.tokens > 0 && p.mode === 'einsum') p.y.set(this.viaEinsum(p.x, p.tokens, p.optimize, p.threads));
+    else if (p.tokens > 0) {
+      const { e, fused } = this.choose(p);
+      native().chainRun({ chain: e.chain, x: p.x.data, y: p.y, tokens: p.tokens, block: p.block || e.plan.block, fused, threads: p.threads });
+    }
+    return p.out ?? new Tensor(p.y, p.shape);
   }
 
   /** forwardSync on the compute pool; the event loop stays free. */
   async forward(x: TensorLike, options?: ForwardOptions): Promise<Tensor> {
     const p = this.prepare(x, options, 'FactorizedLinear.forward');
-    if (p.tokens === 0) return new Tensor(new Float32Array(0), p.shape);
-    if (p.mode === 'einsum') return new Tensor(this.viaEinsum(p.x, p.tokens, p.optimize, p.threads), p.shape);
-    const { e, fused } = this.choose(p);
-    const block = p.block || e.plan.block;
-    const y = outputArray(p.tokens * this.outFeatures);
-    await native().chainRunAsync({ chain: e.chain, x: p.x.data, y, tokens: p.tokens, block, fused, threads: p.threads });
-    return new Tensor(y, p.shape);
+    if (p.tokens > 0 && p.mode === 'einsum') p.y.set(this.viaEinsum(p.x, p.tokens, p.optimize, p.threads));
+    else if (p.tokens > 0) {
+      const { e, fused } = this.choose(p);
+      await native().chainRunAsync({ chain: e.chain, x: p.x.data, y: p.y, tokens: p.tokens, block: p.block || e.plan.block, fused, threads: p.threads });
+    }
+    return p.out ?? new Tensor(p.y, p.shape);
   }
 
   /**

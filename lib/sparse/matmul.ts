@@ -3,12 +3,17 @@ import { checkFloat32, checkInt, checkObject } from '../check';
 import { native } from '../native';
 import { asTensor, Tensor } from '../tensor';
 import { NMSparseMatrix } from './matrix';
-import { outputArray } from '../memory';
+import { outputData } from '../memory';
 
 export interface NMMatmulOptions {
   /** [rows] added to every output row. */
   bias?: unknown;
   threads?: number;
+  /**
+   * Write the result here instead of a new tensor: a Tensor of the result's
+   * shape ([..., rows]), not sharing memory with x.
+   */
+  out?: Tensor;
 }
 
 function prepare(xIn: unknown, w: unknown, optsIn: unknown, fn: string) {
@@ -27,19 +32,20 @@ function prepare(xIn: unknown, w: unknown, optsIn: unknown, fn: string) {
     bias = b.data;
   }
   const tokens = k === 0 ? x.shape.slice(0, -1).reduce((p, d) => p * d, 1) : x.size / k;
-  const y = outputArray(tokens * rows);
+  const shape = [...x.shape.slice(0, -1), rows];
+  const y = outputData(opts.out, shape, fn);
   const call = { w: w.handle, x: x.data, tokens, y, bias, threads };
-  return { call, shape: [...x.shape.slice(0, -1), rows] };
+  return { call, shape, out: opts.out };
 }
 
 export function nmMatmulSync(x: unknown, w: NMSparseMatrix, options?: NMMatmulOptions): Tensor {
   const p = prepare(x, w, options, 'nmMatmulSync');
   native().nmMatmul(p.call);
-  return new Tensor(p.call.y, p.shape);
+  return p.out ?? new Tensor(p.call.y, p.shape);
 }
 
 export async function nmMatmul(x: unknown, w: NMSparseMatrix, options?: NMMatmulOptions): Promise<Tensor> {
   const p = prepare(x, w, options, 'nmMatmul');
   await native().nmMatmulAsync(p.call);
-  return new Tensor(p.call.y, p.shape);
+  return p.out ?? new Tensor(p.call.y, p.shape);
 }

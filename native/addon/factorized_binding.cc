@@ -13,6 +13,7 @@
 
 #include "../kernels/factorized/chain.h"
 #include "../kernels/factorized/small_n.h"
+#include "../kernels/gemm/gemm_pack.h"
 #include "args.h"
 #include "async_job.h"
 
@@ -193,6 +194,25 @@ class Parser {
         for (int64_t j = 0; j < st.n; ++j) padded[p * ldw + j] = base[p * st.rs_b + j * st.cs_b];
       ch_.narrow.push_back(std::move(padded));
       st.narrow = static_cast<int>(ch_.narrow.size()) - 1;
+      return st;
+    }
+    if (bool_prop(o, "weightLeft", w, false)) {
+      // A a weight that no loop moves; one loop, over tokens; B read in place by rows.
+      const bool a_moves = std::any_of(st.loops.begin(), st.loops.end(), [](const ChainLoop& l) { return l.sa != 0; });
+      if (st.a.buf != ChainBuf::kWeight || a_moves || st.loops.size() != 1 || !st.loops[0].token || st.m_token ||
+          st.cs_b != 1 || st.k == 0)
+        throw_range(env_, w + ": a weight-left GEMM needs A to be a weight, one loop over tokens that does not move A, "
+                              "B with unit column stride and k > 0");
+      const IsaTier tier = active_tier();
+      const int mr = gemm_kernel_info(tier).mr;
+      std::vector<float> panels(static_cast<size_t>((st.m + mr - 1) / mr * mr * st.k));
+      pack_a_panels(ch_.weights[st.a.weight].data() + st.a.offset, st.rs_a, st.cs_a, mr, 0, st.m, 0, st.k,
+                    panels.data());
+      if (!ch_.weight_left.empty() && ch_.weight_left_tier != tier)
+        throw_range(env_, w + ": the ISA tier changed while the chain was made");
+      ch_.weight_left_tier = tier;
+      ch_.weight_left.push_back(std::move(panels));
+      st.weight_left = static_cast<int>(ch_.weight_left.size()) - 1;
       return st;
     }
     if (bool_prop(o, "pack", w, false) && st.b.buf == ChainBuf::kWeight && !b_moves && st.k > 0 && st.n > 0) {

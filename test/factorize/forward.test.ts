@@ -2,7 +2,7 @@
 // factors, fused against unfused, sync against async, every format, with a
 // bias and leading batch dims; and the path the planner picks per batch.
 import { describe, expect, it } from 'vitest';
-import { decomposeSync, FactorizedLinear, randn, setThreads } from '../../lib/index';
+import { decomposeSync, FactorizedLinear, randn, setThreads, Tensor, zeros } from '../../lib/index';
 import { chainBoundRatio, forwardReference, relError, SHAPE } from './helpers';
 
 const CASES: [string, Parameters<typeof decomposeSync>[1]][] = [
@@ -68,6 +68,21 @@ describe.each(CASES)('%s', (name, opts) => {
     expect(relError(layer.forwardSync(x, { mode: 'fused', block: 7, threads: 1 }).data, y.data)).toBeLessThan(1e-5);
     expect(layer.forwardSync(randn([0, 48], 1)).shape).toEqual([0, 60]);
   });
+
+  it('writes every element of options.out, poisoned, and returns that tensor, in every mode', async () => {
+    const layer = layerFor(name, opts);
+    const x = randn([37, 48], 8);
+    const y = layer.forwardSync(x, { mode: 'unfused' });
+    for (const mode of ['unfused', 'fused', 'einsum'] as const) {
+      const out = zeros([37, 60]);
+      out.data.fill(NaN);
+      expect(layer.forwardSync(x, { mode, block: 8, out })).toBe(out);
+      expect(relError(out.data, y.data), mode).toBeLessThan(1e-5);
+      out.data.fill(NaN);
+      expect(await layer.forward(x, { mode, block: 8, out })).toBe(out);
+      expect(relError(out.data, y.data), `${mode} async`).toBeLessThan(1e-5);
+    }
+  });
 });
 
 describe('plans', () => {
@@ -112,5 +127,9 @@ describe('plans', () => {
     expect(() => layer.forwardSync(randn([3, 48], 1), { mode: 'fast' as never })).toThrow(/options.mode must be one of/);
     expect(() => layer.forwardSync(randn([3, 48], 1), { block: 0 })).toThrow(/options.block/);
     expect(() => layer.forwardSync(randn([3, 48], 1), { thread: 2 } as never)).toThrow(/unknown option 'thread'/);
+    expect(() => layer.forwardSync(randn([3, 48], 1), { out: zeros([3, 59]) })).toThrow(/options.out has shape \[3, 59\], the result is \[3, 60\]/);
+    expect(() => layer.forwardSync(randn([3, 48], 1), { out: new Float32Array(180) as never })).toThrow(/options.out must be a Tensor/);
+    const shared = new Float32Array(180);
+    expect(() => layer.forwardSync(new Tensor(shared.subarray(0, 144), [3, 48]), { out: new Tensor(shared, [3, 60]) })).toThrow(/y overlaps x/);
   });
 });

@@ -42,6 +42,25 @@ describe('chainCreate', () => {
     }
   });
 
+  it('runs a weight-left step (per token y_t = W x_t, W packed once) blocked and whole', () => {
+    // W [3, 4] on the left of each token's x_t [4, 1]: y_t [3, 1].
+    const step = gemm({ m: 3, mToken: false, n: 1, k: 4, rsA: 4, csA: 1, rsB: 1, csB: 1, rsC: 1, a: { buf: 'w', weight: 0 }, b: { buf: 'x' }, loops: [{ token: true, sa: 0, sb: 4, sc: 3 }], weightLeft: true });
+    const chain = create([step]);
+    const x = Float32Array.from({ length: 5 * 4 }, (_, i) => (i % 5) - 2);
+    for (const fused of [false, true]) {
+      const y = new Float32Array(15).fill(NaN);
+      native().chainRun({ chain, x, y, tokens: 5, block: 2, fused });
+      for (let t = 0; t < 5; t++)
+        for (let i = 0; i < 3; i++) {
+          let s = 0;
+          for (let p = 0; p < 4; p++) s += (i * 4 + p) * x[t * 4 + p];
+          expect(y[t * 3 + i]).toBe(s);
+        }
+    }
+    expect(() => create([{ ...step, m: 1, a: { buf: 'x' }, b: { buf: 'w', weight: 0 }, loops: [{ token: true, sa: 4, sb: 0, sc: 3 }] } as ChainStepArg])).toThrow(/weight-left GEMM needs A to be a weight/);
+    expect(() => create([{ ...step, loops: [{ size: 1, sb: 4 }] } as ChainStepArg])).toThrow(/weight-left GEMM needs/);
+  });
+
   it('rejects steps that would reach outside their buffers or alias', () => {
     expect(() => create([gemm({ k: 5 })])).toThrow(/steps\[0\]\.a reaches outside its buffer/);
     expect(() => create([gemm({ n: 4, rsC: 4 })])).toThrow(/reaches/);

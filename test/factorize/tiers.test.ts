@@ -19,6 +19,10 @@ const layers: FactorizedLinear[] = [
   decomposeSync(w, { format: 'tt', shape: { in: [2, 4, 6], out: [3, 4, 5] }, ranks: 4, bias }),
   decomposeSync(w, { format: 'tucker', shape: SHAPE, ranks: [3, 4, 6, 2], bias }),
   decomposeSync(w, { format: 'cp', shape: SHAPE, ranks: 5, iterations: 10, bias }),
+  // Layers whose last step runs weight-left (Wᵀ packed once, per token): rows and
+  // columns past whole register tiles (25 = 2 x 12 + 1 rows, 34 and 111 columns).
+  decomposeSync(randn([48, 850], 13), { format: 'tt', shape: { in: [2, 24], out: [25, 34] }, ranks: 3, bias: randn([850], 14) }),
+  decomposeSync(randn([48, 1443], 15), { format: 'tt', shape: { in: [2, 4, 6], out: [13, 3, 37] }, ranks: 3, bias: randn([1443], 16) }),
 ];
 const cases = layers.flatMap((layer, li) =>
   [1, 2].flatMap((threads) => [1, 37].map((tokens) => ({ li, layer: Buffer.from(layer.serialize()).toString('base64'), tokens, threads, seed: 100 + tokens }))),

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { info, nmCompress, nmMatmul, nmMatmulSync, nmPrune, NMSparseMatrix, randn, Tensor } from '../../lib/index';
+import { info, nmCompress, nmMatmul, nmMatmulSync, nmPrune, NMSparseMatrix, randn, Tensor, zeros } from '../../lib/index';
 import { native } from '../../lib/native';
 import { matmulRef, uniform, worstBoundRatio } from '../helpers/reference';
 
@@ -71,8 +71,30 @@ describe('nmMatmul', () => {
     }
   });
 
+  it('writes every element of options.out, poisoned, and returns that tensor', async () => {
+    const w = nmCompress(nmPrune(uniform([19, 16], 5), { n: 2, m: 4 }), { n: 2, m: 4 });
+    const bias = uniform([19], 7);
+    for (const tokens of [1, 3, 40, 130]) {
+      const x = uniform([tokens, 16], 6);
+      const y = nmMatmulSync(x, w, { bias });
+      const out = zeros([tokens, 19]);
+      out.data.fill(NaN);
+      expect(nmMatmulSync(x, w, { bias, out })).toBe(out);
+      expect(out.data).toEqual(y.data);
+      out.data.fill(NaN);
+      expect(await nmMatmul(x, w, { bias, out })).toBe(out);
+      expect(out.data).toEqual(y.data);
+    }
+    const w0 = nmCompress(new Tensor(new Float32Array(0), [3, 0]), { n: 1, m: 4 });
+    const out0 = zeros([2, 3]);
+    out0.data.fill(NaN);
+    expect(Array.from(nmMatmulSync(new Tensor(new Float32Array(0), [2, 0]), w0, { out: out0 }).data)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
   it('rejects bad input', () => {
     const w = nmCompress(nmPrune(uniform([4, 8], 1), { n: 2, m: 4 }), { n: 2, m: 4 });
+    expect(() => nmMatmulSync(uniform([3, 8], 1), w, { out: zeros([3, 5]) })).toThrow(/options.out has shape \[3, 5\], the result is \[3, 4\]/);
+    expect(() => nmMatmulSync(uniform([3, 8], 1), w, { out: new Float32Array(12) as never })).toThrow(/options.out must be a Tensor/);
     expect(() => nmMatmulSync(uniform([3, 7], 1), w)).toThrow(/x \[3, 7\] must end in k = 8 \(w is \[4, 8\]\)/);
     expect(() => nmMatmulSync(uniform([3, 8], 1), {} as NMSparseMatrix)).toThrow(/w must be an NMSparseMatrix/);
     expect(() => nmMatmulSync(uniform([3, 8], 1), w, { bias: uniform([5], 1) })).toThrow(/bias has 5 elements, w has 4 rows/);

@@ -7,6 +7,7 @@
 #include "../../core/thread_pool.h"
 #include "../contract/strided.h"
 #include "../gemm/gemm.h"
+#include "../gemm/gemm_pack.h"
 #include "small_n.h"
 
 namespace tensorfold {
@@ -69,9 +70,38 @@ void run_narrow(const Chain& ch, const ChainStep& st, const Block& blk, int thre
   small_n_gemm(g, threads);
 }
 
+// Per token: C_t [m, n] = A [m, k] · B_t [k, n], A packed once, B_t read in
+// place. Each token's B_t is small (a per-token slice of an intermediate),
+// so it stays in L1/L2 while A's panels pass over it: nothing is packed per
+// call, which a batched GEMM of such small items would spend most time on.
+void run_weight_left(const Chain& ch, const ChainStep& st, const Block& blk, int threads) {
+  const GemmKernelInfo& kern = gemm_kernel_info(ch.weight_left_tier);
+  const float* a = ch.weight_left[st.weight_left].data();
+  const float* b0 = read_ptr(ch, blk, st.b);
+  float* c0 = write_ptr(blk, st.c);
+  const ChainLoop& l = st.loops[0];
+  parallel_for(blk.tokens, threads, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const float* b = b0 + t * l.sb;
+      float* c = c0 + t * l.sc;
+      for (int64_t ir = 0; ir < st.m; ir += kern.mr) {
+        const int m_eff = static_cast<int>(std::min<int64_t>(kern.mr, st.m - ir));
+        const float* ap = a + (ir / kern.mr) * kern.mr * st.k;
+        for (int64_t jr = 0; jr < st.n; jr += kern.nr)
+          kern.kernel(st.k, ap, b + jr, st.rs_b, c + ir * st.rs_c + jr, st.rs_c, 1.0f, 0.0f, m_eff,
+                      static_cast<int>(std::min<int64_t>(kern.nr, st.n - jr)));
+      }
+    }
+  });
+}
+
 void run_gemm(const Chain& ch, const ChainStep& st, const Block& blk, int threads) {
   if (st.narrow >= 0) {
     run_narrow(ch, st, blk, threads);
+    return;
+  }
+  if (st.weight_left >= 0) {
+    run_weight_left(ch, st, blk, threads);
     return;
   }
   GemmArgs g;

@@ -51,6 +51,11 @@ struct ChainStep {
   // B is a narrow weight run by small_n_gemm (index into Chain::narrow);
   // then at most one loop, over tokens, which moves A and C only.
   int narrow = -1;
+  // A is a weight packed once for the microkernel (index into
+  // Chain::weight_left): per token, C_t = A · B_t with the activation B_t
+  // read in place (unit column stride) and C_t written in full; then exactly
+  // one loop, over tokens, which moves B and C only.
+  int weight_left = -1;
 
   // kPermute (out = ins[0]) and kSumProduct (out = sum over the dims whose
   // out stride is 0 of the product of ins): a loop nest; dim token_dim (if
@@ -70,6 +75,9 @@ struct Chain {
   std::vector<std::unique_ptr<PackedB>> packed;
   // Narrow weights copied to rows of small_n_ldw(n) floats, zero-padded.
   std::vector<std::vector<float>> narrow;
+  // Left-hand weights in the A micro-panels of `weight_left_tier`'s kernel.
+  std::vector<std::vector<float>> weight_left;
+  IsaTier weight_left_tier = IsaTier::kGeneric;
   std::vector<ChainStep> steps;
   std::vector<float> bias;  // empty: none
 
