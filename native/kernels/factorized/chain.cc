@@ -153,6 +153,15 @@ void run_gemm(const Chain& ch, const ChainStep& st, const Block& blk, int thread
   }
 }
 
+// Two operands and no summed dim (every dim of extent > 1 moves the output):
+// an outer or Hadamard product, as CP's steps at one token are.
+bool is_plain_product(const StridedNest& n) {
+  if (n.in.size() != 2) return false;
+  for (size_t d = 0; d < n.shape.size(); ++d)
+    if (n.shape[d] > 1 && n.out_strides[d] == 0) return false;
+  return true;
+}
+
 void run_nest(const Chain& ch, const ChainStep& st, const Block& blk, int threads) {
   StridedNest nest;
   nest.shape = st.shape;
@@ -165,6 +174,8 @@ void run_nest(const Chain& ch, const ChainStep& st, const Block& blk, int thread
   nest.out_strides = st.out_strides;
   if (st.kind == ChainStep::Kind::kPermute)
     strided_permute(nest, threads);
+  else if (is_plain_product(nest))
+    strided_multiply(nest, threads);  // the same float32 products, without a sum's float64 setup
   else
     strided_sum_product(nest, threads);
 }
