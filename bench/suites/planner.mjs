@@ -7,7 +7,11 @@
 // predictor stands in for the rest; its plan is priced with the exhaustive
 // measurements and compared with the exhaustive best. Also: cold and warm
 // tune times. Weights and activations are the planner's synthetic ones.
+import { createRequire } from 'node:module';
 import { table } from '../lib.mjs';
+
+const require = createRequire(import.meta.url);
+const { kendallTau } = require('../../dist/planner/predictor.js');
 
 const BUDGETS = [0.01, 0.02, 0.05, 0.1];
 const FRACTIONS = [0.25, 0.5];
@@ -49,6 +53,27 @@ export async function run(tf, _onnx, opts) {
   console.log(
     `${model}, batch ${batch}, ${threads} thread(s): exhaustive tune measured ${first.measuring.measured} calls in ${measureSeconds.toFixed(1)} s (${first.measuring.seconds.toFixed(1)} s with accuracy) ` +
       `(all four budgets ${coldSeconds.toFixed(1)} s cold); warm ${warmSeconds.toFixed(2)} s; predictor on all: Kendall tau ${first.predictor.kendallTau?.toFixed(3)}`,
+  );
+
+  // The noise ceiling: every call measured again in a second, independent
+  // pass (accuracy cached). No predictor can rank the candidates much better
+  // than a re-measurement agrees with the first measurement.
+  const again = tf.Wisdom.memory();
+  for (const [k, v] of full.accuracy) again.accuracy.set(k, v);
+  const second = await tf.tune(model, { maxError: BUDGETS[0], batch, threads, wisdom: again, fresh: true, budgetSeconds: 3600 });
+  const pairs = new Map();
+  first.layers.forEach((layer, i) =>
+    layer.candidates.forEach((c) => {
+      const d = second.layers[i].candidates.find((x) => x.label === c.label);
+      if (d) pairs.set(`${c.label}:${c.ms}`, [c.ms, d.ms]); // layers of one shape share their calls: one pair each
+    }),
+  );
+  const pv = [...pairs.values()];
+  const ceiling = kendallTau(pv.map((p) => p[0]), pv.map((p) => p[1]));
+  const relDiff = pv.map(([a, b]) => Math.abs(a - b) / Math.min(a, b)).sort((a, b) => a - b);
+  console.log(
+    `re-measured: Kendall tau between two measurements of the same ${pv.length} candidates ${ceiling.toFixed(3)} ` +
+      `(median difference ${(100 * relDiff[relDiff.length >> 1]).toFixed(1)} %): the noise ceiling for the predictor's tau`,
   );
 
   const rows = [];
@@ -99,5 +124,5 @@ export async function run(tf, _onnx, opts) {
     '(sampled plan ms: the choices of the sampled run priced with the exhaustive measurements; ratio <= 1.05 is the target.\n' +
       ' measured / candidates: candidates whose every kernel call the sampled run measured; the predictor prices the rest.)',
   );
-  return { model, batch, threads, coldSeconds, warmSeconds, measureSeconds, records };
+  return { model, batch, threads, coldSeconds, warmSeconds, measureSeconds, predictorTau: first.predictor.kendallTau, remeasuredTau: ceiling, records };
 }

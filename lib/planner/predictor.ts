@@ -3,7 +3,8 @@
 // N:M factors two N:M products), so the model is fitted per call, where the
 // physics is: one GEMM model serves dense and low-rank candidates alike. Per
 // call family, log(time) is linear in log-features that describe the work
-// (see callFeatures), fitted by ridge-regularised least squares. Its quality
+// (see callFeatures), fitted by least squares shrunk toward a fit pooled
+// over all families (FAMILY_SHRINK). Its quality
 // is reported as Kendall's tau and mean relative error on held-out candidates
 // (leave-one-candidate-out: the held-out candidate's calls leave the fit),
 // since a predictor that ranks badly must not steer the search.
@@ -78,13 +79,20 @@ function solve(a: number[][], b: number[]): number[] {
   return m.map((row, i) => row[n] / row[i]);
 }
 
-function fit(rows: number[][], y: number[]): Coef {
+/**
+ * Ridge least squares shrunk toward `prior`: minimises |rows · c - y|² +
+ * Σ lambda_i (c_i - prior_i)², so a family seen at few points stays near
+ * the prior instead of fitting its noise.
+ */
+function fit(rows: number[][], y: number[], lambda: number[], prior: number[]): Coef {
   const k = rows[0].length;
-  // Ridge-regularised normal equations: few samples per family must not blow up.
-  const ata = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => rows.reduce((acc, r) => acc + r[i] * r[j], 0) + (i === j && i > 0 ? 1e-3 : 0)));
-  const aty = Array.from({ length: k }, (_, i) => rows.reduce((acc, r, t) => acc + r[i] * y[t], 0));
+  const ata = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => rows.reduce((acc, r) => acc + r[i] * r[j], 0) + (i === j ? lambda[i] : 0)));
+  const aty = Array.from({ length: k }, (_, i) => rows.reduce((acc, r, t) => acc + r[i] * y[t], 0) + lambda[i] * prior[i]);
   return solve(ata, aty);
 }
+
+/** Shrinkage of a family's coefficients toward the pooled fit (its intercept is freer: each kernel has its own efficiency). */
+const FAMILY_SHRINK = 0.1;
 
 const apply = (c: Coef, x: number[]) => Math.exp(x.reduce((acc, v, i) => acc + v * c[i], 0));
 
@@ -95,12 +103,16 @@ export function fitPredictor(calls: CallSample[]): Predictor {
   const families = new Map<string, CallSample[]>();
   for (const c of measured) families.set(c.family, [...(families.get(c.family) ?? []), c]);
   // The pooled fit, on log FLOPs and log bytes (the features every family
-  // shares), stands in for a family measured at fewer points than it has
-  // coefficients (a format seen at one or two shapes).
-  const pooled = fit(measured.map((c) => [1, c.x[0], c.x[1]]), measured.map((c) => log(c.ms!)));
+  // shares), is each family's prior: a family seen at few points (a format
+  // at one or two shapes) stays near it, one seen at many follows its data.
+  const pooled = fit(measured.map((c) => [1, c.x[0], c.x[1]]), measured.map((c) => log(c.ms!)), [0, 1e-3, 1e-3], [0, 0, 0]);
   const coefs = new Map<string, Coef>();
-  for (const [f, cs] of families)
-    if (cs.length > cs[0].x.length + 1) coefs.set(f, fit(cs.map((c) => [1, ...c.x]), cs.map((c) => log(c.ms!))));
+  for (const [f, cs] of families) {
+    const k = cs[0].x.length + 1;
+    const prior = [...pooled, ...new Array<number>(k - 3).fill(0)];
+    const lambda = [0.01 * FAMILY_SHRINK, ...new Array<number>(k - 1).fill(FAMILY_SHRINK)];
+    coefs.set(f, fit(cs.map((c) => [1, ...c.x]), cs.map((c) => log(c.ms!)), lambda, prior));
+  }
   const predictCall = (call: CallSample) => {
     const c = coefs.get(call.family);
     return c ? apply(c, [1, ...call.x]) : apply(pooled, [1, call.x[0], call.x[1]]);

@@ -11,7 +11,7 @@ import { layerCandidates, type Candidate } from './candidates';
 import { factorizedParams } from './factorized';
 import { factorizedCandidates, type PrunedCandidate } from './factorized-candidates';
 import { hostFingerprint } from './fingerprint';
-import { specKey, measureWithWisdom } from './measure';
+import { measureInRounds, measureWithWisdom, specKey } from './measure';
 import { resolveModel, type LinearLayerSpec, type ModelConfig } from './models';
 import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanChoice } from './plan';
 import { callFeatures, fitPredictor, heldOutQuality, type CallSample, type CandidateSample } from './predictor';
@@ -67,6 +67,8 @@ function layerFrontier(candidates: PlanChoice[]): number[] {
 
 /** Per kernel call: enough repetitions that the median outlasts this host's timer and scheduling noise. */
 const MEASURE = { warmup: 3, minReps: 10, minSeconds: 0.08, maxSeconds: 1 };
+/** The first measurement of each call is spread over this many passes (measureInRounds). */
+const MEASURE_ROUNDS = 3;
 
 function toChoice(c: Candidate, ms: number, measured: boolean): PlanChoice {
   return { label: c.label, format: c.format, error: c.error, params: c.params, ms, measured };
@@ -116,20 +118,15 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
   // Dense first (every speedup is relative to it), then the cheapest calls.
   const denseKeys = new Set(perLayer.map((c) => specKey(c[0].specs[0])));
   const order = [...specs.entries()].sort(([ka, a], [kb, b]) => Number(denseKeys.has(kb)) - Number(denseKeys.has(ka)) || cost(a) - cost(b));
-  const ms = new Map<string, number>();
   const measureStarted = Date.now();
-  let measured = 0, fromWisdom = 0, interrupted = false;
-  for (const [i, [key, spec]] of order.entries()) {
-    if (options.signal?.aborted || (Date.now() - measureStarted) / 1000 > budgetSeconds) {
-      interrupted = true;
-      break;
-    }
-    progress({ phase: 'measure', done: i, total: order.length, label: key });
-    const m = await measureWithWisdom(wisdom, spec, MEASURE, options.fresh);
-    ms.set(key, m.medianMs);
-    if (m.cached) fromWisdom++;
-    else measured++;
-  }
+  const rounds = await measureInRounds(wisdom, order, MEASURE, MEASURE_ROUNDS, {
+    fresh: options.fresh,
+    stop: () => !!options.signal?.aborted || (Date.now() - measureStarted) / 1000 > budgetSeconds,
+    progress: (done, total, label) => progress({ phase: 'measure', done, total, label }),
+  });
+  const ms = rounds.ms;
+  let { measured, fromWisdom } = rounds;
+  const interrupted = rounds.interrupted;
   progress({ phase: 'measure', done: order.length, total: order.length, label: 'done' });
   wisdom.save();
 

@@ -71,7 +71,7 @@ describe('tt and tucker candidates', () => {
 });
 
 describe('latency predictor with factorized families', () => {
-  it('fits tt and tucker families of their own, and lends the pooled fit to a family measured once', () => {
+  it('fits tt and tucker families of their own, shrunk toward the pooled fit, which carries a family measured once', () => {
     const call = (format: 'tt' | 'tucker', i: number, scale: number) => {
       const flops = 1e6 * i * i, bytes = 1e4 * i;
       const spec = { kernel: 'factorized' as const, format, in: [8, 8], out: [8, 8], ranks: [i], batch: 16, threads: 1 };
@@ -83,10 +83,13 @@ describe('latency predictor with factorized families', () => {
     expect(q.kendallTau).toBeGreaterThan(0.9);
     const p = fitPredictor(calls);
     const probe = call('tt', 5.5, 3);
-    expect(p.predictCall(probe) / probe.ms).toBeCloseTo(1, 4);
-    // tucker measured once: the pooled fit (over both families) predicts it, finite and positive.
+    // Exact power-law data: the shrinkage costs well under 1 %.
+    expect(p.predictCall(probe) / probe.ms).toBeCloseTo(1, 2);
+    // tucker measured once: its own intercept (3x faster than tt here) and the pooled slopes predict it.
     const once = fitPredictor([...calls.filter((c) => c.family === 'tt/2'), call('tucker', 1, 1)]);
-    const v = once.predictCall(call('tucker', 4, 1));
+    const truth = call('tucker', 4, 1);
+    const v = once.predictCall(truth);
     expect(Number.isFinite(v) && v > 0).toBe(true);
+    expect(Math.abs(Math.log(v / truth.ms))).toBeLessThan(Math.log(3));
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hostFingerprint, measureWithWisdom, specKey, Wisdom } from '../../lib/index';
+import { measureInRounds } from '../../lib/planner/measure';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'tf-wisdom-'));
 const entry = { medianMs: 1.5, minMs: 1.2, maxMs: 2.5, reps: 9 };
@@ -93,5 +94,37 @@ describe('Wisdom', () => {
     expect(second.cached).toBe(true);
     expect(second.medianMs).toBe(first.medianMs);
     expect(specKey(spec)).toBe('gemm:k=32,m=32,n=32,threads=1');
+  });
+
+  it('measures in rounds: every call once per pass, the median kept, a stop keeps what was timed', async () => {
+    const w = Wisdom.memory();
+    const specs = [16, 24, 40].map((n) => ({ kernel: 'gemm' as const, m: n, n, k: n, threads: 1 }));
+    const entries = specs.map((s) => [specKey(s), s] as const);
+    w.set(entries[0][0], entry); // known: not timed again
+    const labels: string[] = [];
+    let totalSeen = 0;
+    const r = await measureInRounds(w, entries, { warmup: 1, minReps: 6, minSeconds: 0.003 }, 3, {
+      stop: () => false,
+      progress: (done, total, label) => {
+        labels.push(label);
+        totalSeen = total;
+      },
+    });
+    expect(r).toMatchObject({ measured: 2, fromWisdom: 1, interrupted: false });
+    expect(totalSeen).toBe(6);
+    expect(labels).toEqual([entries[1][0], entries[2][0], entries[1][0], entries[2][0], entries[1][0], entries[2][0]]);
+    expect(r.ms.get(entries[0][0])).toBe(entry.medianMs);
+    for (const [key] of entries.slice(1)) {
+      expect(w.get(key)!.reps).toBeGreaterThanOrEqual(6); // 3 rounds of at least 2
+      expect(r.ms.get(key)).toBe(w.get(key)!.medianMs);
+      expect(w.get(key)!.minMs).toBeLessThanOrEqual(w.get(key)!.medianMs);
+    }
+    // Stopped after the first round's first call: that call keeps its one timing, the other has none.
+    const w2 = Wisdom.memory();
+    let calls = 0;
+    const s = await measureInRounds(w2, entries.slice(1), { minReps: 2, minSeconds: 0.001 }, 3, { fresh: true, stop: () => calls++ >= 1, progress: () => {} });
+    expect(s).toMatchObject({ measured: 1, interrupted: true });
+    expect(w2.get(entries[1][0])).toBeDefined();
+    expect(w2.get(entries[2][0])).toBeUndefined();
   });
 });
