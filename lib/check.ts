@@ -63,3 +63,11 @@ export function checkObject(value: unknown, what: string): Record<string, unknow
     throw new TypeError(`${what} must be an options object, got ${describe(value)}`);
   return value as Record<string, unknown>;
 }
+
+/** `fn`'s options object (undefined: {}), every key one of `names`: a misspelt option is an error, not ignored. */
+export function checkOptions(value: unknown, fn: string, names: readonly string[]): Record<string, unknown> {
+  const o = checkObject(value, `${fn}: options`);
+  for (const k of Object.keys(o))
+    if (!names.includes(k)) throw new TypeError(`${fn}: unknown option '${k}'; valid options are ${names.map((n) => `'${n}'`).join(', ')}`);
+  return o;
+}

@@ -1,6 +1,6 @@
 // Dense matrix products on the native blocked GEMM, numpy.matmul semantics:
 // the last two dims multiply, leading (batch) dims broadcast.
-import { checkBool, checkInt, checkObject } from './check';
+import { checkBool, checkInt, checkOptions } from './check';
 import { native, type GemmCall } from './native';
 import { PackedWeight } from './packed';
 import { asTensor, Tensor } from './tensor';
@@ -80,7 +80,7 @@ const EMPTY = new Float32Array(0);
 
 function plan(aIn: unknown, bIn: unknown, optsIn: unknown, fn: string): MatmulPlan {
   const a = asTensor(aIn, `${fn}: a`);
-  const opts = checkObject(optsIn, `${fn}: options`) as MatmulOptions;
+  const opts = checkOptions(optsIn, fn, ['transA', 'transB', 'threads', 'out']) as MatmulOptions;
   if (bIn instanceof PackedWeight) {
     if (opts.transB !== undefined)
       throw new RangeError(`${fn}: options.transB does not apply to a packed weight (pack it with { transpose: true } instead)`);

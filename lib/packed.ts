@@ -1,7 +1,7 @@
 // Weights packed once into the layout the GEMM microkernel reads, so each
 // product skips repacking them: the usual case in inference, where a layer's
 // weight meets a new activation every call.
-import { checkBool, checkInt, checkObject } from './check';
+import { checkBool, checkInt, checkOptions } from './check';
 import { native } from './native';
 import { asTensor } from './tensor';
 
@@ -30,7 +30,7 @@ export class PackedWeight {
 
 export function packWeight(weight: unknown, options?: PackWeightOptions): PackedWeight {
   const w = asTensor(weight, 'packWeight: weight');
-  const opts = checkObject(options, 'packWeight: options') as PackWeightOptions;
+  const opts = checkOptions(options, 'packWeight', ['transpose', 'threads']) as PackWeightOptions;
   const transpose = opts.transpose === undefined ? false : checkBool(opts.transpose, 'packWeight: options.transpose');
   const threads = opts.threads === undefined ? 0 : checkInt(opts.threads, 'packWeight: options.threads', 1, 256);
   if (w.rank !== 2) throw new RangeError(`packWeight: weight must be 2-D, got shape [${w.shape.join(', ')}]`);

@@ -2,7 +2,7 @@
 // checked and the expression planned from shapes (cached), then the program
 // runs on the operands' data.
 
-import { checkInt, checkObject } from '../check';
+import { checkInt, checkOptions } from '../check';
 import { Tensor, TensorLike, asTensor } from '../tensor';
 import { releaseArenas, runAsync, runSync } from './execute';
 import { SublistItem, interleavedToSubscripts } from './interleaved';
@@ -57,10 +57,7 @@ function prepare(args: readonly unknown[], fn: string): Prepared {
   if (args.length === 0) throw new TypeError(`${fn}: expected subscripts and operands, got no arguments`);
   const list = [...args];
   const rawOpts = list.length > 1 && isOptions(list[list.length - 1]) ? list.pop() : undefined;
-  const opts = checkObject(rawOpts, `${fn}: options`);
-  for (const key of Object.keys(opts))
-    if (!OPTION_NAMES.includes(key))
-      throw new TypeError(`${fn}: unknown option '${key}'; valid options are ${OPTION_NAMES.map((o) => `'${o}'`).join(', ')}`);
+  const opts = checkOptions(rawOpts, fn, OPTION_NAMES);
   const threads = opts.threads === undefined ? 0 : checkInt(opts.threads, `${fn}: options.threads`, 1, 256);
 
   let subscripts: string;

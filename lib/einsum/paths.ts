@@ -1,7 +1,7 @@
 // contractPath: plan the order in which an einsum contracts its operands,
 // from shapes alone. Optimizers follow opt_einsum; plans are cached.
 
-import { checkInt, checkObject, checkShape, describe } from '../check';
+import { checkInt, checkShape, describe, checkOptions } from '../check';
 import { IndexSpace } from './bitset';
 import { interleavedToSubscripts } from './interleaved';
 import { Lru } from './lru';
@@ -186,10 +186,7 @@ export function contractPath(...args: unknown[]): PathInfo {
   const fn = 'contractPath';
   const last = args[args.length - 1];
   const rawOpts = args.length > 1 && isOptions(last) ? (args.pop() as Record<string, unknown>) : undefined;
-  const opts = checkObject(rawOpts, `${fn}: options`);
-  for (const key of Object.keys(opts))
-    if (key !== 'optimize' && key !== 'memoryLimit')
-      throw new TypeError(`${fn}: unknown option '${key}'; valid options are 'optimize' and 'memoryLimit'`);
+  const opts = checkOptions(rawOpts, fn, ['optimize', 'memoryLimit']);
 
   let subscripts: string;
   let operands: unknown[];

@@ -2,7 +2,7 @@
 // arguments, runs the format's decomposition (data-aware when calibration
 // activations are given), rounds the factors to float32 and measures the
 // errors of what will actually run.
-import { checkBool, checkInt, checkObject, describe } from '../check';
+import { checkBool, checkInt, checkObject, describe, checkOptions } from '../check';
 import { asTensor, Tensor, type TensorLike } from '../tensor';
 import { gramOf, lowrankCalibrated, refineCalibrated, weightedNorm2 } from './calibrate';
 import { cpDecompose } from './cp';
@@ -84,9 +84,7 @@ function checkDims(v: unknown, what: string): number[] {
 function check(weightIn: unknown, optionsIn: unknown, fn: string): Checked {
   const weight = asTensor(weightIn, `${fn}: weight`);
   if (optionsIn === undefined) throw new TypeError(`${fn}: options are required: { format: ${FORMATS.map((f) => `'${f}'`).join(' | ')}, ranks or maxError }`);
-  const o = checkObject(optionsIn, `${fn}: options`) as unknown as DecomposeOptions;
-  for (const k of Object.keys(o))
-    if (!OPTION_NAMES.includes(k)) throw new TypeError(`${fn}: unknown option '${k}'; valid options are ${OPTION_NAMES.map((n) => `'${n}'`).join(', ')}`);
+  const o = checkOptions(optionsIn, fn, OPTION_NAMES) as unknown as DecomposeOptions;
   if (typeof o.format !== 'string') throw new TypeError(`${fn}: options.format must be one of ${FORMATS.map((f) => `'${f}'`).join(', ')}, got ${describe(o.format)}`);
   if (!FORMATS.includes(o.format)) throw new RangeError(`${fn}: options.format '${o.format}' is not a format; valid formats are ${FORMATS.map((f) => `'${f}'`).join(', ')}`);
   const format = o.format;

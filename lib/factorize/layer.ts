@@ -1,6 +1,6 @@
 // FactorizedLinear: a linear layer y = x W^T + b (or x W + b) whose weight
 // is held in a factorized format and applied as a chain of contractions.
-import { checkBool, checkInt, checkObject, describe } from '../check';
+import { checkBool, checkInt, checkObject, describe, checkOptions } from '../check';
 import { einsumSync, type OptimizeOption } from '../einsum';
 import { native } from '../native';
 import { asTensor, Tensor, type TensorLike } from '../tensor';
@@ -212,9 +212,7 @@ export class FactorizedLinear {
 
   private prepare(xIn: unknown, options: unknown, fn: string) {
     const x = asTensor(xIn, `${fn}: x`);
-    const o = checkObject(options, `${fn}: options`) as ForwardOptions;
-    for (const k of Object.keys(o))
-      if (!FORWARD_OPTIONS.includes(k)) throw new TypeError(`${fn}: unknown option '${k}'; valid options are ${FORWARD_OPTIONS.map((n) => `'${n}'`).join(', ')}`);
+    const o = checkOptions(options, fn, FORWARD_OPTIONS) as ForwardOptions;
     const mode = o.mode ?? 'auto';
     if (!MODES.includes(mode)) throw new RangeError(`${fn}: options.mode must be one of ${MODES.map((m) => `'${m}'`).join(', ')}, got ${describe(mode)}`);
     const threads = o.threads === undefined ? 0 : checkInt(o.threads, `${fn}: options.threads`, 1, 256);

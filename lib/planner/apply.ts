@@ -1,7 +1,7 @@
 // applyPlan: a plan and a model's dense weights to layers ready to run, each
 // in the format the plan chose. Every argument is checked before any
 // decomposition starts, so a bad call fails fast and names what to fix.
-import { checkBool, checkInt, checkObject, describe } from '../check';
+import { checkBool, checkInt, describe, checkOptions } from '../check';
 import { TensorfoldError } from '../errors';
 import { asTensor, Tensor, type TensorLike } from '../tensor';
 import { parsePlan, type Plan } from './plan';
@@ -106,9 +106,7 @@ function checkFormat(l: PlanLayer, fn: string): void {
 export async function applyPlan(plan: Plan | unknown, weights: PlanWeights, options?: ApplyPlanOptions): Promise<Record<string, ReadyLayer>> {
   const fn = 'applyPlan';
   const p = parsePlan(plan, `${fn}: plan`);
-  const o = checkObject(options, `${fn}: options`) as ApplyPlanOptions;
-  for (const k of Object.keys(o))
-    if (!OPTION_NAMES.includes(k)) throw new TypeError(`${fn}: unknown option '${k}'; valid options are ${OPTION_NAMES.map((n) => `'${n}'`).join(', ')}`);
+  const o = checkOptions(options, fn, OPTION_NAMES) as ApplyPlanOptions;
   // A thread count given here overrides the plan's, including per-layer ones.
   const threads = o.threads === undefined ? undefined : checkInt(o.threads, `${fn}: options.threads`, 1, 256);
   const tune = o.tune === undefined ? true : checkBool(o.tune, `${fn}: options.tune`);

@@ -1,5 +1,5 @@
 // Dense (pruned) weight -> NMSparseMatrix.
-import { checkBool, checkObject } from '../check';
+import { checkBool, checkOptions } from '../check';
 import { asTensor } from '../tensor';
 import { encodeNM, nmLayout } from './layout';
 import { NMSparseMatrix } from './matrix';
@@ -25,7 +25,7 @@ function isPruneResult(v: unknown): v is NMPruneResult {
  */
 export function nmCompress(weight: unknown, options: NMCompressOptions): NMSparseMatrix {
   const fn = 'nmCompress';
-  const opts = checkObject(options, `${fn}: options`) as unknown as NMCompressOptions;
+  const opts = checkOptions(options, fn, ['n', 'm', 'transpose']) as unknown as NMCompressOptions;
   const { n, m } = checkPattern(opts.n, opts.m, fn);
   let transpose = opts.transpose === undefined ? false : checkBool(opts.transpose, `${fn}: options.transpose`);
   let given: Uint8Array | undefined;

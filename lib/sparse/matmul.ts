@@ -1,5 +1,5 @@
 // y = x · Wᵀ (+ bias) for an N:M sparse W [rows, k] and x [.., k].
-import { checkFloat32, checkInt, checkObject } from '../check';
+import { checkFloat32, checkInt, checkOptions } from '../check';
 import { native } from '../native';
 import { asTensor, Tensor } from '../tensor';
 import { NMSparseMatrix } from './matrix';
@@ -19,7 +19,7 @@ export interface NMMatmulOptions {
 function prepare(xIn: unknown, w: unknown, optsIn: unknown, fn: string) {
   const x = asTensor(xIn, `${fn}: x`);
   if (!(w instanceof NMSparseMatrix)) throw new TypeError(`${fn}: w must be an NMSparseMatrix (see nmCompress)`);
-  const opts = checkObject(optsIn, `${fn}: options`) as NMMatmulOptions;
+  const opts = checkOptions(optsIn, fn, ['bias', 'threads', 'out']) as NMMatmulOptions;
   const threads = opts.threads === undefined ? 0 : checkInt(opts.threads, `${fn}: options.threads`, 1, 256);
   const [rows, k] = w.shape;
   if (x.rank < 1 || x.shape[x.rank - 1] !== k)

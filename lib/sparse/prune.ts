@@ -1,7 +1,7 @@
 // N:M pruning: keep the n highest-scoring weights in every m consecutive ones
 // along the reduction dim. Scores are magnitudes, or magnitudes weighted by
 // the activation norm of their input channel (calibration: |w_oj|·||x_j||).
-import { checkBool, checkInt, checkObject } from '../check';
+import { checkBool, checkInt, checkOptions } from '../check';
 import { matmulSync } from '../matmul';
 import { asTensor, Tensor, xoshiro128 } from '../tensor';
 import { checkPattern } from './pattern';
@@ -124,7 +124,7 @@ function frobenius(d: Float32Array): number {
 export function nmPrune(weight: unknown, options: NMPruneOptions): NMPruneResult {
   const fn = 'nmPrune';
   const w = asTensor(weight, `${fn}: weight`);
-  const opts = checkObject(options, `${fn}: options`) as unknown as NMPruneOptions;
+  const opts = checkOptions(options, fn, ['n', 'm', 'axis', 'method', 'activations', 'transposable', 'permute']) as unknown as NMPruneOptions;
   const { n, m } = checkPattern(opts.n, opts.m, fn);
   const axis = opts.axis === undefined ? 1 : (checkInt(opts.axis, `${fn}: options.axis`, 0, 1) as 0 | 1);
   const method = opts.method ?? (opts.activations !== undefined ? 'calibration' : 'magnitude');

@@ -492,7 +492,7 @@ describe('contractPath options and inputs', () => {
 
   it('rejects unknown options and bad memory limits', () => {
     expect(() => contractPath('ij,jk', [2, 3], [3, 4], { optimise: 'greedy' } as never)).toThrow(
-      new TypeError("contractPath: unknown option 'optimise'; valid options are 'optimize' and 'memoryLimit'"),
+      new TypeError("contractPath: unknown option 'optimise'; valid options are 'optimize', 'memoryLimit'"),
     );
     expect(() => contractPath('ij,jk', [2, 3], [3, 4], { memoryLimit: -1 })).toThrow(RangeError);
     expect(() => contractPath('ij,jk', [2, 3], [3, 4], { memoryLimit: 1.5 })).toThrow(/contractPath: options.memoryLimit must be an integer/);

@@ -1,7 +1,7 @@
 // Bad calls throw JS errors that name the argument and dimension, from the
 // TypeScript layer and again from the addon when it is called directly.
 import { describe, expect, it } from 'vitest';
-import { matmul, matmulSync, packWeight, setThreads, Tensor, tensor, zeros } from '../../lib/index';
+import { matmul, matmulSync, nmCompress, nmMatmulSync, nmPrune, packWeight, setThreads, Tensor, tensor, zeros } from '../../lib/index';
 import { native } from '../../lib/native';
 
 const f = (n: number) => new Float32Array(n);
@@ -30,6 +30,13 @@ describe('matmul rejects bad input', () => {
     expect(() => matmulSync(zeros([2, 2]), zeros([2, 2]), { threads: 0 })).toThrow(/options.threads must be an integer in \[1, 256\], got 0/);
     expect(() => matmulSync(zeros([2, 2]), zeros([2, 2]), { transA: 1 as unknown as boolean })).toThrow(/options.transA must be a boolean/);
     expect(() => matmulSync(zeros([2, 2]), zeros([2, 2]), 5 as never)).toThrow(/options must be an options object/);
+    // A misspelt option is an error, not silently ignored, in every op that takes options.
+    expect(() => matmulSync(zeros([2, 2]), zeros([2, 2]), { transposeA: true } as never)).toThrow(/matmulSync: unknown option 'transposeA'; valid options are 'transA', 'transB', 'threads', 'out'/);
+    expect(() => packWeight(zeros([2, 2]), { transposed: true } as never)).toThrow(/packWeight: unknown option 'transposed'/);
+    const w = nmCompress(nmPrune(zeros([4, 8]), { n: 2, m: 4 }), { n: 2, m: 4 });
+    expect(() => nmMatmulSync(zeros([1, 8]), w, { thread: 2 } as never)).toThrow(/nmMatmulSync: unknown option 'thread'; valid options are 'bias', 'threads', 'out'/);
+    expect(() => nmPrune(zeros([4, 8]), { n: 2, m: 4, methd: 'magnitude' } as never)).toThrow(/nmPrune: unknown option 'methd'/);
+    expect(() => nmCompress(zeros([4, 8]), { n: 2, m: 4, transposed: true } as never)).toThrow(/nmCompress: unknown option 'transposed'/);
   });
   it('packed weights: wrong K, transB, non-2-D weights', () => {
     const p = packWeight(zeros([4, 5]));
