@@ -8,7 +8,7 @@ import type { HashCodes } from './codes';
 import type { HeadsView } from './layout';
 
 export function hammingCall(qc: HashCodes, kc: HashCodes, v: HeadsView, out: Float32Array, outStrides: HashAttentionCall['outStrides'],
-                            causal: boolean, scale: number, topk: number, threads: number): HashAttentionCall {
+                            causal: boolean, scale: number, topk: number, threads: number, portablePopcount = false): HashAttentionCall {
   return {
     qCodes: qc.words,
     kCodes: kc.words,
@@ -26,5 +26,6 @@ export function hammingCall(qc: HashCodes, kc: HashCodes, v: HeadsView, out: Flo
     threads,
     scale,
     topk,
+    portablePopcount,
   };
 }

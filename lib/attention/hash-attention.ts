@@ -8,7 +8,7 @@
 // attention: in linear mode a NaN in one value row reaches every output of
 // its head (every later output when causal), because the per-bit sums add
 // every row whatever its weight.
-import { checkBool, checkInt, checkObject, describe } from '../check';
+import { checkBool, checkInt, checkOptions, describe } from '../check';
 import { native, type HashAttentionCall } from '../native';
 import { Tensor } from '../tensor';
 import { checkBits, type HashCodes } from './codes';
@@ -52,6 +52,11 @@ export interface HashAttentionOptions {
    * calls saves allocating and first-touching it every time.
    */
   out?: Float32Array;
+  /**
+   * 'hamming-softmax': count bits with the portable popcount kernel even where
+   * the CPU has VPOPCNTDQ (to compare the two; results are identical).
+   */
+  portablePopcount?: boolean;
 }
 
 export interface HashAttentionResult {
@@ -78,6 +83,7 @@ interface Plan {
   variant: LinearVariant;
   topk: number;
   scale: number;
+  portablePopcount: boolean;
   threads: number;
   compare: boolean;
   out: Float32Array;
@@ -87,7 +93,7 @@ interface Plan {
 }
 
 function plan(q: unknown, k: unknown, v: unknown, options: unknown, fn: string): Plan {
-  const o = checkObject(options, `${fn}: options`);
+  const o = checkOptions(options, fn, ['bits', 'hash', 'seed', 'mode', 'causal', 'heads', 'variant', 'topk', 'scale', 'portablePopcount', 'threads', 'compare', 'out']);
   const heads = checkHeads(o.heads, `${fn}: options.heads`);
   const views = qkvViews(q, k, v, heads, fn);
   const mode = (o.mode ?? 'linear') as HashAttentionMode;
@@ -96,6 +102,7 @@ function plan(q: unknown, k: unknown, v: unknown, options: unknown, fn: string):
   const threads = o.threads === undefined ? 0 : checkInt(o.threads, `${fn}: options.threads`, 1, 256);
   const compare = o.compare === undefined ? false : checkBool(o.compare, `${fn}: options.compare`);
   const seed = o.seed === undefined ? 0 : checkInt(o.seed, `${fn}: options.seed`, 0, 2 ** 32 - 1);
+  const portablePopcount = o.portablePopcount === undefined ? false : checkBool(o.portablePopcount, `${fn}: options.portablePopcount`);
   const { q: qv, k: kv, v: vv } = views;
   if (causal && qv.seq !== kv.seq)
     throw new RangeError(`${fn}: causal attention needs as many queries as keys, got ${qv.seq} queries and ${kv.seq} keys`);
@@ -140,7 +147,7 @@ function plan(q: unknown, k: unknown, v: unknown, options: unknown, fn: string):
   }
   const out = outputLike(qv, qv.seq, vv.dim);
   return {
-    fn, views, hash, mode, causal, variant, topk, scale, threads, compare, heads,
+    fn, views, hash, mode, causal, variant, topk, scale, portablePopcount, threads, compare, heads,
     out: outputBuffer(o.out, out.shape, fn),
     outShape: out.shape,
     outStrides: out.strides,
@@ -150,7 +157,7 @@ function plan(q: unknown, k: unknown, v: unknown, options: unknown, fn: string):
 function attentionCall(p: Plan, qc: HashCodes, kc: HashCodes): HashAttentionCall {
   return p.mode === 'linear'
     ? linearCall(qc, kc, p.views.v, p.out, p.outStrides, p.causal, p.variant, p.threads)
-    : hammingCall(qc, kc, p.views.v, p.out, p.outStrides, p.causal, p.scale, p.topk, p.threads);
+    : hammingCall(qc, kc, p.views.v, p.out, p.outStrides, p.causal, p.scale, p.topk, p.threads, p.portablePopcount);
 }
 
 function result(p: Plan, qc: HashCodes, kc: HashCodes, reference?: Float32Array, refStrides?: HashAttentionCall['outStrides']): HashAttentionResult {

@@ -1,7 +1,7 @@
 // softmaxAttention: exact attention softmax(q k^T * scale) v, our baseline.
 // The kernel is blocked with an online softmax, so the score matrix is never
 // formed, and both products run on the GEMM kernels.
-import { checkBool, checkInt, checkObject } from '../check';
+import { checkBool, checkInt, checkOptions } from '../check';
 import { native, type SoftmaxAttentionCall } from '../native';
 import { Tensor } from '../tensor';
 import { attentionError, type AttentionError } from './compare';
@@ -36,7 +36,7 @@ interface Plan {
 }
 
 export function planSoftmax(q: unknown, k: unknown, v: unknown, options: unknown, fn: string): Plan {
-  const o = checkObject(options, `${fn}: options`);
+  const o = checkOptions(options, fn, ['causal', 'heads', 'scale', 'threads', 'compare', 'out']);
   const views = qkvViews(q, k, v, checkHeads(o.heads, `${fn}: options.heads`), fn);
   const causal = o.causal === undefined ? false : checkBool(o.causal, `${fn}: options.causal`);
   const threads = o.threads === undefined ? 0 : checkInt(o.threads, `${fn}: options.threads`, 1, 256);

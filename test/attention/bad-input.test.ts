@@ -79,6 +79,8 @@ describe('hashAttention rejects bad input', () => {
     expect(() => hashAttentionSync(q, k, v, { bits: 8, out: v.data })).toThrow(/out overlaps v/);
     expect(() => softmaxAttentionSync(q, k, v, { out: q.data })).toThrow(/out overlaps q/);
     expect(() => hashAttentionSync(q, k, v, { bits: 8, out: [1, 2] as never })).toThrow(/options.out must be a Float32Array/);
+    expect(() => hashAttentionSync(q, k, v, { bits: 8, casual: true } as never)).toThrow(/hashAttentionSync: unknown option 'casual'/);
+    expect(() => softmaxAttentionSync(q, k, v, { casual: true } as never)).toThrow(/softmaxAttentionSync: unknown option 'casual'; valid options are 'causal'/);
   });
 
   it('async forms reject instead of throwing', async () => {
