@@ -1,6 +1,6 @@
 // Packed binary codes: b bits per token in ceil(b / 64) uint64 words, bit t in
 // bit t % 64 of word t / 64 (least significant first), padding bits zero.
-import { checkInt, checkObject, describe } from '../check';
+import { checkInt, checkOptions, describe } from '../check';
 import { native } from '../native';
 
 export const MAX_BITS = 256;
@@ -56,7 +56,7 @@ export class HashCodes {
  * shorter shape is right-aligned: [seq] is one batch of one head).
  */
 export function packCodes(values: ArrayLike<number>, options: { bits: number; shape: readonly number[] }): HashCodes {
-  const opts = checkObject(options, 'packCodes: options');
+  const opts = checkOptions(options, 'packCodes', ['bits', 'shape']);
   const bits = checkBits(opts.bits, 'packCodes: options.bits');
   const shape = opts.shape as readonly number[];
   if (!Array.isArray(shape) || shape.length < 1 || shape.length > 3)
@@ -109,7 +109,7 @@ export function hammingDistances(a: HashCodes, b: HashCodes, options?: { portabl
   if (a.bits !== b.bits) throw new RangeError(`hammingDistances: a has ${a.bits}-bit codes and b ${b.bits}-bit codes`);
   if (a.batch !== b.batch || a.heads !== b.heads)
     throw new RangeError(`hammingDistances: a is [${a.batch}, ${a.heads}, ${a.seq}] and b [${b.batch}, ${b.heads}, ${b.seq}]: batch and heads must match`);
-  const opts = checkObject(options, 'hammingDistances: options');
+  const opts = checkOptions(options, 'hammingDistances', ['portablePopcount']);
   const units = a.batch * a.heads;
   const dist = new Int32Array(units * a.seq * b.seq);
   const kernel = native().hashDistances({

@@ -12,7 +12,7 @@
 //     what the earlier ones got wrong; sign is relaxed to tanh(z / 2) and a_t
 //     follows Adam from a random start, kept only if the binary objective
 //     improves on the start.
-import { checkBool, checkInt, checkObject } from '../check';
+import { checkBool, checkInt, checkOptions } from '../check';
 import { xoshiro128 } from '../tensor';
 import { checkBits } from './codes';
 import { codesOfView, simhash, type KernelHashFunction } from './hash';
@@ -250,7 +250,7 @@ function fitHead(q: Float64Array, k: Float64Array, anchors: Float64Array, qRaw: 
  */
 export function fitHash(queries: unknown, keys: unknown, options: FitHashOptions): FitHashResult {
   const fn = 'fitHash';
-  const o = checkObject(options, `${fn}: options`);
+  const o = checkOptions(options, fn, ['bits', 'anchors', 'iterations', 'seed', 'topk', 'samples', 'normalize', 'learningRate', 'heads']);
   const bits = checkBits(o.bits, `${fn}: options.bits`);
   const heads = checkHeads(o.heads, `${fn}: options.heads`);
   const q = headsView(queries, `${fn}: queries`, heads), k = headsView(keys, `${fn}: keys`, heads);

@@ -5,7 +5,7 @@
 //  - kernel: EcoFormer's kernelized hashing; RBF features against m anchor
 //    points drawn from the keys, centred, then a learned projection to b bits
 //    (fitHash in fit.ts learns it).
-import { checkBool, checkInt, checkObject, describe } from '../check';
+import { checkBool, checkInt, checkOptions, describe } from '../check';
 import { native, type NativeHashFunction } from '../native';
 import { randn } from '../tensor';
 import { checkBits, HashCodes, wordsPerCode } from './codes';
@@ -59,7 +59,7 @@ export interface SimhashOptions {
 
 /** A seeded random-hyperplane hash (Charikar's SimHash). */
 export function simhash(options: SimhashOptions): SimHashFunction {
-  const o = checkObject(options, 'simhash: options');
+  const o = checkOptions(options, 'simhash', ['dim', 'bits', 'heads', 'seed', 'scale']);
   const dim = checkInt(o.dim, 'simhash: options.dim', 1, 2 ** 20);
   const bits = checkBits(o.bits, 'simhash: options.bits');
   const heads = o.heads === undefined ? 1 : checkInt(o.heads, 'simhash: options.heads', 1, 2 ** 16);
@@ -129,7 +129,7 @@ interface CodesPlan {
 
 function plan(x: unknown, fnIn: unknown, options: unknown, fn: string): CodesPlan {
   const what = 'x';
-  const o = checkObject(options, `${fn}: options`);
+  const o = checkOptions(options, fn, ['heads', 'threads']);
   const view = headsView(x, `${fn}: ${what}`, checkHeads(o.heads, `${fn}: options.heads`));
   const hf = checkHashFunction(fnIn, `${fn}: hash`);
   const threads = o.threads === undefined ? 0 : checkInt(o.threads, `${fn}: options.threads`, 1, 256);

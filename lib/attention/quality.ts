@@ -1,6 +1,6 @@
 // How well code similarity keeps the order of the exact attention logits:
 // top-k recall and rank correlation per query, against q.k / sqrt(dim).
-import { checkInt, checkObject } from '../check';
+import { checkInt, checkOptions } from '../check';
 import { HashCodes, hammingDistances, wordsPerCode } from './codes';
 import { codesOfView, type HashFunction } from './hash';
 import { checkHeads, headsView, type HeadsView } from './layout';
@@ -149,7 +149,7 @@ export function qualityOfCodes(q: HeadsView, k: HeadsView, qc: HashCodes, kc: Ha
 
 /** Top-k recall and rank correlation of a hash function's codes against the exact logits. */
 export function hashQuality(queries: unknown, keys: unknown, hash: HashFunction, options?: HashQualityOptions): HashQuality {
-  const o = checkObject(options, 'hashQuality: options');
+  const o = checkOptions(options, 'hashQuality', ['topk', 'queries', 'keys', 'heads']);
   const heads = checkHeads(o.heads, 'hashQuality: options.heads');
   const q = headsView(queries, 'hashQuality: queries', heads), k = headsView(keys, 'hashQuality: keys', heads);
   if (q.dim !== k.dim || q.batch !== k.batch || q.heads !== k.heads)

@@ -6,7 +6,7 @@
 // attending a query, so decoding is O(bits * dim) per step whatever the
 // context length; step() equals the causal computation over the whole
 // sequence exactly (same sums in the same order).
-import { checkInt, checkObject, describe } from '../check';
+import { checkInt, checkOptions, describe } from '../check';
 import { native, type HashStateCall } from '../native';
 import { Tensor } from '../tensor';
 import { checkHashFunction, codesOfView, type HashFunction } from './hash';
@@ -38,7 +38,7 @@ export class HashAttentionState {
 
   constructor(options: HashAttentionStateOptions) {
     const fn = 'HashAttentionState';
-    const o = checkObject(options, `${fn}: options`);
+    const o = checkOptions(options, fn, ['hash', 'heads', 'batch', 'dimV', 'variant', 'threads']);
     this.hash = checkHashFunction(o.hash, `${fn}: options.hash`);
     this.heads = checkInt(o.heads, `${fn}: options.heads`, 1, 2 ** 16);
     this.batch = o.batch === undefined ? 1 : checkInt(o.batch, `${fn}: options.batch`, 1, 2 ** 16);
@@ -97,7 +97,7 @@ export class HashAttentionState {
   /** Appends tokens (k, v as [batch, heads, n, dim], or 3-D with options.heads) without attending. */
   append(k: unknown, v: unknown, options?: { heads?: number }): void {
     const fn = 'HashAttentionState.append';
-    const o = checkObject(options, `${fn}: options`);
+    const o = checkOptions(options, fn, ['heads']);
     native().hashState(this.keys(k, v, checkHeads(o.heads, `${fn}: options.heads`), fn).call);
   }
 
@@ -107,7 +107,7 @@ export class HashAttentionState {
    */
   step(q: unknown, k: unknown, v: unknown, options?: { heads?: number }): Tensor {
     const fn = 'HashAttentionState.step';
-    const o = checkObject(options, `${fn}: options`);
+    const o = checkOptions(options, fn, ['heads']);
     const heads = checkHeads(o.heads, `${fn}: options.heads`);
     const { kv, call } = this.keys(k, v, heads, fn);
     const qv = this.view(q, 'q', fn, this.hash.dim, heads);
@@ -122,7 +122,7 @@ export class HashAttentionState {
   /** Attends queries to every token in the state, appending nothing. */
   attend(q: unknown, options?: { heads?: number }): Tensor {
     const fn = 'HashAttentionState.attend';
-    const o = checkObject(options, `${fn}: options`);
+    const o = checkOptions(options, fn, ['heads']);
     if (this.variant === 'ecoformer')
       throw new RangeError(`${fn}: variant 'ecoformer' needs each query's own token; use step()`);
     const qv = this.view(q, 'q', fn, this.hash.dim, checkHeads(o.heads, `${fn}: options.heads`));

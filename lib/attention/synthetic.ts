@@ -13,7 +13,7 @@
 //    topic and an approximation that mixes topics shows in the output.
 // Logits q.k / sqrt(dim) come out with a spread of a few units, peaked on the
 // query's topic, as in a trained head.
-import { checkInt, checkObject } from '../check';
+import { checkInt, checkOptions } from '../check';
 import { Tensor, xoshiro128 } from '../tensor';
 
 export interface StructuredOptions {
@@ -56,7 +56,7 @@ function normalSource(seed: number): () => number {
 
 /** [batch, heads, seq, dim] q, k, v with planted topic structure (see above). */
 export function structuredAttentionInputs(options: StructuredOptions): StructuredInputs {
-  const o = checkObject(options, 'structuredAttentionInputs: options');
+  const o = checkOptions(options, 'structuredAttentionInputs', ['batch', 'heads', 'seq', 'dim', 'topics', 'segment', 'offset', 'noise', 'seed']);
   const batch = o.batch === undefined ? 1 : checkInt(o.batch, 'structuredAttentionInputs: batch', 1, 4096);
   const heads = o.heads === undefined ? 1 : checkInt(o.heads, 'structuredAttentionInputs: heads', 1, 4096);
   const seq = checkInt(o.seq, 'structuredAttentionInputs: seq', 1, 2 ** 24);
