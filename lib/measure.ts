@@ -1,7 +1,7 @@
 // The native timing harness, as the planner and bench/ use it: warm-up, then
 // repetitions until both a count and a time are reached, and robust
 // statistics (median, and a trimmed mean; min and max reported).
-import { checkObject } from './check';
+import { checkObject, checkOptions } from './check';
 import { native, type MeasureOptions, type MeasureSpec } from './native';
 
 export type { MeasureOptions, MeasureSpec };
@@ -22,7 +22,7 @@ export interface Measurement {
 /** Times one native kernel off the event loop. */
 export async function measureKernel(spec: MeasureSpec, options: MeasureOptions = {}): Promise<Measurement> {
   checkObject(spec, 'measureKernel: spec');
-  checkObject(options, 'measureKernel: options');
+  checkOptions(options, 'measureKernel', ['warmup', 'minReps', 'maxReps', 'minSeconds', 'maxSeconds']);
   const r = await native().measure(spec, options);
   return {
     medianMs: r.medianS * 1e3,

@@ -3,7 +3,7 @@
 // the native harness (through wisdom), a latency predictor fitted and checked
 // on held-out measurements, then an exhaustive per-layer search and the
 // Pareto frontier of the whole model.
-import { checkInt, checkObject } from '../check';
+import { checkInt, checkOptions } from '../check';
 import { TensorfoldError } from '../errors';
 import { getThreads, setThreads } from '../runtime';
 import { planAttention, type AttentionPlan } from './attention';
@@ -76,7 +76,7 @@ function toChoice(c: Candidate, ms: number, measured: boolean): PlanChoice {
 
 export async function tune(model: string | ModelConfig, options: TuneOptions = {}): Promise<Plan> {
   const fn = 'tune';
-  checkObject(options, `${fn}: options`);
+  checkOptions(options, fn, ['maxError', 'maxParams', 'latencyTargetMs', 'batch', 'threads', 'budgetSeconds', 'fresh', 'wisdom', 'seqLen', 'attention', 'calibrationTokens', 'seed', 'onProgress', 'signal']);
   const config = resolveModel(model);
   const batch = checkInt(options.batch ?? 128, `${fn}: options.batch`, 1, 1 << 20);
   const threads = checkInt(options.threads ?? getThreads(), `${fn}: options.threads`, 1, 256);
