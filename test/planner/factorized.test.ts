@@ -17,7 +17,10 @@ const tiny = {
 describe('tt and tucker candidates', () => {
   it('are weighed for every layer, with sane errors that fall as the rank grows', async () => {
     const wisdom = Wisdom.memory();
-    const plan = await tune(tiny, { batch: 16, calibrationTokens: 64, maxError: 0.5, wisdom });
+    // One thread: with more, the thread-variant pass times each layer's
+    // frontier, which the confirm pass's fresh times can move between plans.
+    const opts = { batch: 16, calibrationTokens: 64, maxError: 0.5, threads: 1, wisdom };
+    const plan = await tune(tiny, opts);
     for (const l of plan.layers) {
       const fact = l.candidates.filter((c) => c.format.kind === 'tt' || c.format.kind === 'tucker');
       expect(new Set(fact.map((c) => c.format.kind))).toEqual(new Set(['tt', 'tucker']));
@@ -45,7 +48,7 @@ describe('tt and tucker candidates', () => {
     const spec = { kernel: 'factorized' as const, format: 'tt' as const, in: [6, 8], out: [8, 8], ranks: [3], batch: 16, threads: plan.threads };
     expect(specKey(spec)).toBe(`factorized:batch=16,format=tt,in=6x8,out=8x8,ranks=3,threads=${plan.threads}`);
     expect(wisdom.get(specKey(spec))).toBeDefined();
-    const again = await tune(tiny, { batch: 16, calibrationTokens: 64, maxError: 0.5, wisdom });
+    const again = await tune(tiny, opts);
     expect(again.measuring.measured).toBe(0);
     expect(again.layers.map((l) => l.candidates.map((c) => c.error))).toEqual(plan.layers.map((l) => l.candidates.map((c) => c.error)));
 
