@@ -35,11 +35,32 @@ describe('nmMatmul', () => {
   it.each([[2, 4], [1, 2], [3, 5], [5, 16]] as [number, number][])(
     '%i:%i matches over long reductions: many K blocks, split token chunks, every kernel form',
     (n, m) => {
-      const k = 2560; // a 128-token chunk of k = 2560 overflows the chunk budget, so chunks halve
+      const k = 2560; // many K blocks, and past the chunk budget of the broadcast form
       const w = nmCompress(nmPrune(uniform([17, k], 7 * m), { n, m }), { n, m });
       for (const tokens of [1, 20, 48, 49, 300]) {
         const x = uniform([tokens, k], 2000 + tokens);
         expect(worstBoundRatio(nmMatmulSync(x, w).data, reference(x, w), k), `${n}:${m} tokens ${tokens}`).toBeLessThanOrEqual(1);
+      }
+    },
+  );
+
+  it.each([[2, 4], [1, 8], [3, 5]] as [number, number][])(
+    '%i:%i matches with the sums of many row panels and K blocks carried in a poisoned output',
+    async (n, m) => {
+      // 34 row blocks: more than one panel of row blocks per chunk, an odd last pair,
+      // and a reduction of several K blocks whose partial sums wait in the output.
+      const rows = 16 * 33 + 5, k = m * 200;
+      const w = nmCompress(nmPrune(uniform([rows, k], 3 * m), { n, m }), { n, m });
+      const bias = uniform([rows], 9);
+      for (const tokens of [9, 300]) {
+        const x = uniform([tokens, k], 4000 + tokens);
+        const ref = reference(x, w, bias);
+        for (const threads of [1, 2]) {
+          const out = zeros([tokens, rows]);
+          out.data.fill(NaN);
+          await nmMatmul(x, w, { bias, out, threads });
+          expect(worstBoundRatio(out.data, ref, k + 1), `${n}:${m} tokens ${tokens} threads ${threads}`).toBeLessThanOrEqual(1);
+        }
       }
     },
   );

@@ -2,6 +2,8 @@
 // only when the CPU has them.
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "../../core/aligned_buffer.h"
 #include "nm_kernels.h"
 
@@ -70,100 +72,164 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
 // index vectors permutes from.
 inline int groups_per_span(int m) { return kNmLanes / m; }
 
-// Row block rb's index vectors, every kept slot in value order, each lane
-// offset to its group's place in the span: decoded once, they serve every
-// tile of tokens.
-void decode_spans(const NmView& w, int64_t rb, int32_t* idx) {
+// Row block rb's index vectors for groups [g0, g1) (g0 at a span's start),
+// every kept slot in value order, each lane offset to its group's place in
+// the span: decoded once per block, they serve every tile of tokens.
+void decode_spans(const NmView& w, int64_t rb, int64_t g0, int64_t g1, int32_t* idx) {
   const int gs = groups_per_span(w.m);
   const int64_t rec_bytes = nm_record_bytes(w);
   const uint8_t* recs = nm_block_records(w, rb, 0);
-  for (int64_t g0 = 0; g0 < w.groups; g0 += gs)
-    for (int64_t g = g0; g < nm_min(w.groups, g0 + gs); ++g) {
-      const __m512i at = _mm512_set1_epi32(static_cast<int>((g - g0) * w.m));
+  for (int64_t s0 = g0; s0 < g1; s0 += gs)
+    for (int64_t g = s0; g < nm_min(g1, s0 + gs); ++g) {
+      const __m512i at = _mm512_set1_epi32(static_cast<int>((g - s0) * w.m));
       for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j)
-        _mm512_store_si512(idx + j * kNmLanes, _mm512_add_epi32(decode16(recs + j * rec_bytes, w.bits), at));
+        _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes, _mm512_add_epi32(decode16(recs + j * rec_bytes, w.bits), at));
     }
 }
 
-// Tiles of up to 8 tokens of row block rb with decoded indices: one load
-// brings a token's whole span, and each kept slot is one index load, one
-// permute and one FMA per token.
-template <int T>
-void span_rows_t(const NmView& w, int64_t rb, const int32_t* idx, const float* x, const float* bias, float* y) {
+// One span of a tile: T tokens' spans loaded once (masked: a span may be
+// narrower than 16 floats, or the matrix's last and partial), then `slots`
+// kept slots of R row blocks, each an index load, a value load, and a
+// permute and an FMA per token.
+// SLOTS > 0 fixes the slot count at compile time so the loop unrolls and the
+// sums stay in registers.
+template <int R, int T, int SLOTS>
+inline void span_step(__m512 (&acc)[R][T], const float* x, int64_t k, __mmask16 mask,
+                      const int32_t* const (&idx)[R], const float* const (&vals)[R], int64_t slots) {
+  __m512 xs[T];
+  for (int t = 0; t < T; ++t)
+    xs[t] = _mm512_maskz_loadu_ps(mask, x + t * k);
+  const int64_t count = SLOTS > 0 ? SLOTS : slots;
+#pragma GCC unroll 8
+  for (int64_t j = 0; j < count; ++j)
+    for (int r = 0; r < R; ++r) {
+      const __m512i id = _mm512_load_si512(idx[r] + j * kNmLanes);
+      const __m512 v = _mm512_loadu_ps(vals[r] + j * kNmLanes);
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(id, xs[t]), acc[r][t]);
+    }
+}
+
+// A tile of up to 8 tokens of row blocks [rb, rb + R) over groups [g0, g1),
+// with those blocks' decoded indices (`stride` ints apart). Two row blocks
+// share each span load and give 2T independent sums, which the FMA latency
+// needs. Sums start at zero for the first block of the reduction and from y
+// after it; the last block adds the bias.
+template <int R, int T, int SLOTS>
+void span_tile_t(const NmView& w, int64_t rb, int64_t g0, int64_t g1, const int32_t* idx0, int64_t stride,
+                 const float* x, bool first, bool last, const float* bias, float* y) {
   const int gs = groups_per_span(w.m);
-  const float* vals = nm_block_values(w, rb, 0);
-  __m512 acc[T];
-  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-  for (int64_t g0 = 0; g0 < w.groups; g0 += gs) {
-    const int64_t g1 = nm_min(w.groups, g0 + gs), width = (g1 - g0) * w.m;
-    const __mmask16 mask = static_cast<__mmask16>(width >= 16 ? 0xFFFF : (1u << width) - 1u);
-    __m512 xs[T];
-    for (int t = 0; t < T; ++t) xs[t] = _mm512_maskz_loadu_ps(mask, x + t * w.k + g0 * w.m);
-    for (int64_t j = g0 * w.n; j < g1 * w.n; ++j) {
-      const __m512i id = _mm512_load_si512(idx + j * kNmLanes);
-      const __m512 v = _mm512_loadu_ps(vals + j * kNmLanes);
-      for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(id, xs[t]), acc[t]);
+  const int64_t per_span = int64_t(gs) * w.n, span_floats = int64_t(gs) * w.m;
+  const int32_t* idx[R];
+  const float* vals[R];
+  __mmask16 keep[R];
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    idx[r] = idx0 + r * stride;
+    vals[r] = nm_block_values(w, rb + r, g0);
+    keep[r] = valid_rows(w, rb + r);
+    for (int t = 0; t < T; ++t)
+      acc[r][t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(keep[r], y + t * w.rows + r * kNmLanes);
+  }
+  const int64_t whole = (g1 - g0) / gs, step = per_span * kNmLanes;
+  const __mmask16 span_mask = static_cast<__mmask16>(span_floats < 16 ? (1u << span_floats) - 1u : 0xFFFF);
+  const float* xp = x + g0 * w.m;
+  for (int64_t s = 0; s < whole; ++s) {
+    span_step<R, T, SLOTS>(acc, xp + s * span_floats, w.k, span_mask, idx, vals, per_span);
+    for (int r = 0; r < R; ++r) idx[r] += step, vals[r] += step;
+  }
+  const int64_t rest = (g1 - g0) - whole * gs;  // the matrix's last, partial span
+  if (rest > 0) {
+    const __mmask16 mask = static_cast<__mmask16>((1u << (rest * w.m)) - 1u);
+    span_step<R, T, 0>(acc, xp + whole * span_floats, w.k, mask, idx, vals, rest * w.n);
+  }
+  for (int r = 0; r < R; ++r) {
+    if (last && bias) {
+      const __m512 b = _mm512_maskz_loadu_ps(keep[r], bias + (rb + r) * kNmLanes);
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_add_ps(acc[r][t], b);
+    }
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * w.rows + r * kNmLanes, keep[r], acc[r][t]);
+  }
+}
+
+// Many tokens: the reduction runs in K blocks whose decoded indices and
+// values (128 slots of two row blocks, 32 KiB) stay in L1 while every tile of 8 tokens of a chunk
+// visits them, and whose slice of the chunk's activations stays in L2 while
+// every pair of row blocks visits it; sums wait in y between blocks.
+constexpr int64_t kSpanChunkTokens = 256;
+constexpr int64_t kSpanBlockSlots = 128;
+constexpr int64_t kSpanSliceBytes = 512 << 10;
+constexpr int64_t kTileTokens = 8;  // the tile tables go up to 8
+
+using SpanTile = void (*)(const NmView&, int64_t, int64_t, int64_t, const int32_t*, int64_t, const float*, bool,
+                          bool, const float*, float*);
+
+// The tile for R row blocks, t tokens (1..8) and `per_span` slots per span.
+template <int R>
+SpanTile span_tile(int per_span, int64_t t) {
+#define TF_TILES(S) {&span_tile_t<R, 1, S>, &span_tile_t<R, 2, S>, &span_tile_t<R, 3, S>, &span_tile_t<R, 4, S>, \
+                     &span_tile_t<R, 5, S>, &span_tile_t<R, 6, S>, &span_tile_t<R, 7, S>, &span_tile_t<R, 8, S>}
+  // Slot counts 2, 4, 8 and 16 (the power-of-two patterns) are compiled
+  // fixed; any other count runs the general loop.
+  static constexpr SpanTile kTiles[5][8] = {TF_TILES(0), TF_TILES(2), TF_TILES(4), TF_TILES(8), TF_TILES(16)};
+#undef TF_TILES
+  const int form = per_span == 2 ? 1 : per_span == 4 ? 2 : per_span == 8 ? 3 : per_span == 16 ? 4 : 0;
+  return kTiles[form][t - 1];
+}
+
+void span_rows(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens, const float* bias, float* y) {
+  const int gs = groups_per_span(w.m);
+  const int per_span = gs * w.n;
+  const int64_t chunk = nm_min(tokens, kSpanChunkTokens);
+  int64_t spans = nm_min(kSpanBlockSlots / per_span, kSpanSliceBytes / (chunk * gs * w.m * int64_t(sizeof(float))));
+  if (spans < 1) spans = 1;
+  const int64_t block = spans * gs;  // groups per K block
+  const int64_t stride = block * w.n * kNmLanes;
+  static thread_local AlignedBuffer idx_buf;
+  int32_t* idx = reinterpret_cast<int32_t*>(idx_buf.floats(static_cast<size_t>(2 * stride)));
+  // Row panels whose partial sums for a chunk stay in L2 between K blocks.
+  const int64_t panel = nm_max(2, kSpanSliceBytes / (chunk * kNmLanes * int64_t(sizeof(float))) / 2 * 2);
+  for (int64_t c0 = 0; c0 < tokens; c0 += chunk) {
+    const int64_t c1 = nm_min(tokens, c0 + chunk);
+    for (int64_t p0 = rb0; p0 < rb1; p0 += panel) {
+      const int64_t p1 = nm_min(rb1, p0 + panel);
+      for (int64_t g0 = 0; g0 < w.groups; g0 += block) {
+        const int64_t g1 = nm_min(w.groups, g0 + block);
+        const bool first = g0 == 0, last = g1 == w.groups;
+        for (int64_t rb = p0; rb < p1; rb += 2) {
+          const int pair = rb + 1 < p1 ? 2 : 1;
+          for (int r = 0; r < pair; ++r) decode_spans(w, rb + r, g0, g1, idx + r * stride);
+          for (int64_t t0 = c0; t0 < c1; t0 += kTileTokens) {
+            const int64_t t = nm_min(kTileTokens, c1 - t0);
+            const SpanTile tile = pair == 2 ? span_tile<2>(per_span, t) : span_tile<1>(per_span, t);
+            tile(w, rb, g0, g1, idx, stride, x + t0 * w.k, first, last, bias, y + t0 * w.rows + rb * kNmLanes);
+          }
+        }
+      }
     }
   }
-  const __mmask16 keep = valid_rows(w, rb);
-  const __m512 b = bias ? _mm512_maskz_loadu_ps(keep, bias + rb * kNmLanes) : _mm512_setzero_ps();
-  for (int t = 0; t < T; ++t)
-    _mm512_mask_storeu_ps(y + t * w.rows + rb * kNmLanes, keep, _mm512_add_ps(acc[t], b));
 }
 
 // Up to 8 tokens decode their indices as they go (storing and reloading
-// them would cost more than it saves); more tokens decode once per row block.
+// them would cost more than it saves); more tokens decode once per block.
 void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens,
                  const float* bias, float* y) {
   using Few = void (*)(const NmView&, int64_t, int64_t, const float*, const float*, float*);
-  using Tile = void (*)(const NmView&, int64_t, const int32_t*, const float*, const float*, float*);
 #define TF_FEW(M) {&rows_t<1, M>, &rows_t<2, M>, &rows_t<3, M>, &rows_t<4, M>, &rows_t<5, M>, &rows_t<6, M>, &rows_t<7, M>, &rows_t<8, M>}
   static constexpr Few kFew[5][8] = {TF_FEW(0), TF_FEW(2), TF_FEW(4), TF_FEW(8), TF_FEW(16)};
 #undef TF_FEW
-  static constexpr Tile kTile[8] = {&span_rows_t<1>, &span_rows_t<2>, &span_rows_t<3>, &span_rows_t<4>,
-                                    &span_rows_t<5>, &span_rows_t<6>, &span_rows_t<7>, &span_rows_t<8>};
   if (tokens <= 8) {
     const int form = w.m == 2 ? 1 : w.m == 4 ? 2 : w.m == 8 ? 3 : w.m == 16 ? 4 : 0;
     return kFew[form][tokens - 1](w, rb0, rb1, x, bias, y);
   }
-  static thread_local AlignedBuffer idx_buf;
-  int32_t* idx = reinterpret_cast<int32_t*>(idx_buf.floats(static_cast<size_t>(w.groups * w.n * kNmLanes)));
-  for (int64_t rb = rb0; rb < rb1; ++rb) {
-    decode_spans(w, rb, idx);
-    for (int64_t t0 = 0; t0 < tokens; t0 += 8)
-      kTile[nm_min(8, tokens - t0) - 1](w, rb, idx, x + t0 * w.k, bias, y + t0 * w.rows);
-  }
+  span_rows(w, rb0, rb1, x, tokens, bias, y);
 }
 
-// The vector type the shared token-tile kernel is written over.
-struct Vec {
-  using T = __m512;
-  static constexpr int kWidth = 16;
-  static constexpr int kAccumulators = 16;  // registers the tile kernel may hold as sums
-  static T zero() { return _mm512_setzero_ps(); }
-  static T load(const float* p) { return _mm512_load_ps(p); }
-  static T loadu(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, T v) { _mm512_store_ps(p, v); }
-  static T set1(float v) { return _mm512_set1_ps(v); }
-  static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
-  // out[l] = the address of activation row (row0 + index of lane l in the
-  // record), rows ld floats apart from xt: whole addresses, so the kernel's
-  // FMAs use base + displacement operands, which stay micro-fused.
-  static void row_addresses(const uint8_t* rec, int bits, int64_t row0, const float* xt, int64_t ld, int64_t* out) {
-    const __m512i rows = _mm512_add_epi32(decode16(rec, bits), _mm512_set1_epi32(static_cast<int>(row0)));
-    const __m512i step = _mm512_set1_epi64(ld * int64_t(sizeof(float)));
-    const __m512i base = _mm512_set1_epi64(reinterpret_cast<int64_t>(xt));
-    _mm512_storeu_si512(out, _mm512_add_epi64(base, _mm512_mullo_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(rows)), step)));
-    _mm512_storeu_si512(out + 8, _mm512_add_epi64(base, _mm512_mullo_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(rows, 1)), step)));
-  }
-};
-
-#include "nm_tile.inc"
 
 }  // namespace
 
 const NmKernels& nm_kernels_avx512() {
-  static const NmKernels k{"avx512-permute/broadcast", &rows_kernel, &tile_kernel, 48, 16 * kMaxTv};
+  // The permute forms take every token count (no broadcast tile form).
+  static const NmKernels k{"avx512-permute", &rows_kernel, nullptr, INT64_MAX, 0};
   return k;
 }
 

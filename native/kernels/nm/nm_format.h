@@ -64,6 +64,7 @@ static inline int nm_lane_index(uint64_t record, int lane, int bits) {
 }
 
 static inline int64_t nm_min(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t nm_max(int64_t a, int64_t b) { return a > b ? a : b; }
 
 // The owning form.
 struct NmMatrix {

@@ -25,7 +25,7 @@ using NmTileKernel = void (*)(const NmView& w, int64_t rb, const float* xt, int6
 struct NmKernels {
   const char* name;
   NmRowsKernel rows;
-  NmTileKernel tile;
+  NmTileKernel tile;         // null where the rows form takes every token count
   int64_t rows_max_tokens;  // the rows form up to this many tokens, the tile form beyond
   int64_t chunk;            // tokens per tile call
 };
