@@ -82,8 +82,19 @@ void decode_spans(const NmView& w, int64_t rb, int64_t g0, int64_t g1, int32_t* 
   for (int64_t s0 = g0; s0 < g1; s0 += gs)
     for (int64_t g = s0; g < nm_min(g1, s0 + gs); ++g) {
       const __m512i at = _mm512_set1_epi32(static_cast<int>((g - s0) * w.m));
-      for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j)
-        _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes, _mm512_add_epi32(decode16(recs + j * rec_bytes, w.bits), at));
+      if (w.bits <= 2) {  // a record of at most 32 bits: one broadcast and a shift per lane
+        const __m512i shift = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(w.bits));
+        const __m512i field = _mm512_set1_epi32((1 << w.bits) - 1);
+        for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j) {
+          const __m512i r = _mm512_set1_epi32(static_cast<int>(nm_record(recs + j * rec_bytes)));
+          _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes,
+                             _mm512_add_epi32(_mm512_and_si512(_mm512_srlv_epi32(r, shift), field), at));
+        }
+      } else {
+        for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j)
+          _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes, _mm512_add_epi32(decode16(recs + j * rec_bytes, w.bits), at));
+      }
     }
 }
 
