@@ -5,21 +5,7 @@
 // concurrent async einsums never share one; a sync call always finds the
 // array the previous call gave back.
 
-import { HUGE_PAGE_MIN_ELEMENTS, outputArray } from '../memory';
-
-/**
- * A Float32Array of its own ArrayBuffer with whatever the allocator had in
- * it: only for arrays every element of which is written before it is read.
- * A zeroed array of a few MB costs about 45 us per MB on the reference host
- * (zeroing, and page faults on first touch); an unzeroed one that reuses
- * freed memory about 3.
- */
-export function uninitialized(elements: number): Float32Array {
-  // Large arrays are fresh mappings either way: zeroed for free, and on huge pages.
-  if (elements >= HUGE_PAGE_MIN_ELEMENTS) return outputArray(elements);
-  const b = Buffer.allocUnsafeSlow(elements * 4);
-  return new Float32Array(b.buffer, b.byteOffset, elements);
-}
+import { uninitialized } from '../memory';
 
 export class ArenaPool {
   private free: Float32Array[] = [];

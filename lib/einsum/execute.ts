@@ -4,7 +4,8 @@
 // referenced (by the call objects) until the last step settles.
 
 import { native, type GemmCall, type MultiplyCall, type NativeBinding, type PermuteCall, type StridedView, type SumProductCall } from '../native';
-import { ArenaPool, uninitialized } from './arenas';
+import { uninitialized } from '../memory';
+import { ArenaPool } from './arenas';
 import { Instr, MatrixArg, Program, StridedArg } from './program';
 import { BufferRef } from './view';
 
