@@ -6,6 +6,7 @@
 
 #include "../../core/aligned_buffer.h"
 #include "nm_kernels.h"
+#include "nm_span_asm.h"
 
 namespace tensorfold {
 namespace {
@@ -144,9 +145,19 @@ void span_tile_t(const NmView& w, int64_t rb, int64_t g0, int64_t g1, const int3
   const int64_t whole = (g1 - g0) / gs, step = per_span * kNmLanes;
   const __mmask16 span_mask = static_cast<__mmask16>(span_floats < 16 ? (1u << span_floats) - 1u : 0xFFFF);
   const float* xp = x + g0 * w.m;
-  for (int64_t s = 0; s < whole; ++s) {
-    span_step<R, T, SLOTS>(acc, xp + s * span_floats, w.k, span_mask, idx, vals, per_span);
-    for (int r = 0; r < R; ++r) idx[r] += step, vals[r] += step;
+#if TF_NM_SPAN_ASM
+  if constexpr (R == 2 && T == 8) {  // the full tile: its hot loop written out
+    if (whole > 0)
+      span_run_2x8(&acc[0][0], xp, w.k * int64_t(sizeof(float)), span_floats * int64_t(sizeof(float)), span_mask,
+                   idx[0], idx[1], vals[0], vals[1], whole, per_span);
+    for (int r = 0; r < R; ++r) idx[r] += whole * step, vals[r] += whole * step;
+  } else
+#endif
+  {
+    for (int64_t s = 0; s < whole; ++s) {
+      span_step<R, T, SLOTS>(acc, xp + s * span_floats, w.k, span_mask, idx, vals, per_span);
+      for (int r = 0; r < R; ++r) idx[r] += step, vals[r] += step;
+    }
   }
   const int64_t rest = (g1 - g0) - whole * gs;  // the matrix's last, partial span
   if (rest > 0) {
