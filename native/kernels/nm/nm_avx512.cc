@@ -21,6 +21,19 @@ inline __m512i decode16(const uint8_t* rec, int bits) {
   return _mm512_cvtepu8_epi32(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo)));
 }
 
+// The same for records of at most 32 bits (1- and 2-bit indices): one
+// broadcast and one per-lane shift, no pdep and no byte widening.
+struct ShiftDecoder {
+  __m512i shift, field;
+  explicit ShiftDecoder(int bits)
+      : shift(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                 _mm512_set1_epi32(bits))),
+        field(_mm512_set1_epi32((1 << bits) - 1)) {}
+  __m512i operator()(const uint8_t* rec) const {
+    return _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(static_cast<int>(nm_record(rec))), shift), field);
+  }
+};
+
 inline __mmask16 valid_rows(const NmView& w, int64_t rb) {
   int64_t left = w.rows - rb * kNmLanes;
   return left >= kNmLanes ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
@@ -48,6 +61,8 @@ template <int T, int M>
 void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
   const __mmask16 gmask = static_cast<__mmask16>(w.m >= 16 ? 0xFFFF : (1u << w.m) - 1u);
   const int64_t rec_bytes = nm_record_bytes(w);
+  const bool narrow = M == 2 || M == 4 || (M == 0 && w.bits <= 2);
+  const ShiftDecoder shift_decode(w.bits);
   for (int64_t rb = rb0; rb < rb1; ++rb) {
     __m512 acc[T];
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
@@ -58,7 +73,7 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
       const uint8_t* recs = nm_block_records(w, rb, g);
       for (int s = 0; s < w.n; ++s) {
         const __m512 v = _mm512_loadu_ps(vals + s * kNmLanes);
-        const __m512i idx = decode16(recs + s * rec_bytes, w.bits);
+        const __m512i idx = narrow ? shift_decode(recs + s * rec_bytes) : decode16(recs + s * rec_bytes, w.bits);
         for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(idx, xg[t]), acc[t]);
       }
     }
@@ -83,15 +98,10 @@ void decode_spans(const NmView& w, int64_t rb, int64_t g0, int64_t g1, int32_t* 
   for (int64_t s0 = g0; s0 < g1; s0 += gs)
     for (int64_t g = s0; g < nm_min(g1, s0 + gs); ++g) {
       const __m512i at = _mm512_set1_epi32(static_cast<int>((g - s0) * w.m));
-      if (w.bits <= 2) {  // a record of at most 32 bits: one broadcast and a shift per lane
-        const __m512i shift = _mm512_mullo_epi32(
-            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(w.bits));
-        const __m512i field = _mm512_set1_epi32((1 << w.bits) - 1);
-        for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j) {
-          const __m512i r = _mm512_set1_epi32(static_cast<int>(nm_record(recs + j * rec_bytes)));
-          _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes,
-                             _mm512_add_epi32(_mm512_and_si512(_mm512_srlv_epi32(r, shift), field), at));
-        }
+      if (w.bits <= 2) {
+        const ShiftDecoder shift_decode(w.bits);
+        for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j)
+          _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes, _mm512_add_epi32(shift_decode(recs + j * rec_bytes), at));
       } else {
         for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j)
           _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes, _mm512_add_epi32(decode16(recs + j * rec_bytes, w.bits), at));
