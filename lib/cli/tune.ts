@@ -28,7 +28,7 @@ function positiveInt(v: string): number {
 export function tuneCommand(): Command {
   return new Command('tune')
     .description('choose the fastest format for each linear layer and attention block of a model on this machine, within an error budget')
-    .option('--model <name|file.json>', 'bert-base, bert-large, distilbert, vit-b16, gpt2-small, or a JSON config', 'bert-base')
+    .option('--model <name|file.json|file.onnx>', 'bert-base, bert-large, distilbert, vit-b16, gpt2-small, a JSON config, or an ONNX model (its MatMul/Gemm weights)', 'bert-base')
     .option('--max-error <e>', 'per-layer relative output error budget (0.01 or 1%)', fraction)
     .option('--max-params <n>', 'parameter budget for the linear layers', positiveInt)
     .option('--latency-target <ms>', 'latency target for the linear layers, in ms', Number)
@@ -79,7 +79,10 @@ export function tuneCommand(): Command {
         savePlan(plan, o.out);
         const lines = [
           `tensorfold plan for ${plan.model.name}: batch ${plan.batch}, ${plan.threads} thread(s), ${plan.host.tier}`,
-          plan.synthetic ? 'weights and activations are synthetic (σ_i = (1+i)^-0.5 spectrum, correlated activations): errors are estimates for such layers' : '',
+          plan.synthetic
+            ? 'weights and activations are synthetic (σ_i = (1+i)^-0.5 spectrum, correlated activations): errors are estimates for such layers'
+            : "weights from the model (each shape's first layer stands for the others of that shape); calibration activations are synthetic (correlated)",
+          ...(plan.skipped?.length ? [`not planned: ${plan.skipped.join('; ')}`] : []),
           '',
           planSummaryTable(plan),
           '',

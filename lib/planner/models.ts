@@ -1,8 +1,10 @@
 // The models the planner knows by name, and the JSON config form for others:
 // the linear layers (by shape, with how many the model has) and attention.
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { z } from 'zod';
 import { TensorfoldError } from '../errors';
+import { readOnnxLinears } from '../onnx/read';
 
 export const linearSchema = z.object({
   name: z.string().min(1),
@@ -10,6 +12,8 @@ export const linearSchema = z.object({
   out: z.number().int().positive(),
   /** How many layers of the model have this role and shape. */
   count: z.number().int().positive().default(1),
+  /** The model's own names of those layers (an ONNX model's nodes), where known. */
+  members: z.array(z.string()).optional(),
 });
 
 export const modelSchema = z.object({
@@ -60,8 +64,7 @@ export function resolveModel(model: string | ModelConfig): ModelConfig {
     }
     return parseModel(raw, model);
   }
-  if (model.endsWith('.onnx'))
-    throw new TensorfoldError('MODEL_UNSUPPORTED', `ONNX models are not supported by the planner yet (${model}); describe the layers in a JSON config`);
+  if (model.endsWith('.onnx')) return loadModel(model).config;
   throw new TensorfoldError('MODEL_UNKNOWN', `unknown model '${model}' (known: ${Object.keys(BUILTIN_MODELS).join(', ')}, or a .json config)`);
 }
 
@@ -72,4 +75,43 @@ function parseModel(raw: unknown, source: string): ModelConfig {
     throw new TensorfoldError('MODEL_CONFIG', `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
   return r.data;
+}
+
+/** A model's layers, and for a model file with weights (ONNX) each layer's weight as [out, in]. */
+export interface LoadedModel {
+  config: ModelConfig;
+  weights?: Map<string, Float32Array>;
+  /** Nodes of the file that are not planned, and why. */
+  skipped?: string[];
+}
+
+/**
+ * resolveModel, plus the weights an ONNX model carries. Its MatMul and Gemm
+ * layers are grouped by shape, in the order they first appear: one planned
+ * layer per shape, named after its first member and measured for error on
+ * that member's weight, standing for all of them (`members`). Attention
+ * blocks are not read from ONNX graphs.
+ */
+export function loadModel(model: string | ModelConfig): LoadedModel {
+  if (typeof model !== 'string' || !model.endsWith('.onnx')) return { config: resolveModel(model) };
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(model);
+  } catch (e) {
+    throw new TensorfoldError('MODEL_CONFIG', `cannot read ONNX model ${model}: ${(e as Error).message}`);
+  }
+  const { linears, skipped } = readOnnxLinears(bytes, model);
+  if (linears.length === 0)
+    throw new TensorfoldError(
+      'MODEL_ONNX',
+      `${model}: no linear layers to plan (MatMul or Gemm nodes with a 2-D float32 initializer as weight)${skipped.length ? `; skipped: ${skipped.join('; ')}` : ''}`,
+    );
+  const groups = new Map<string, typeof linears>();
+  for (const l of linears) {
+    const key = `${l.in}x${l.out}`;
+    groups.set(key, [...(groups.get(key) ?? []), l]);
+  }
+  const layers: LinearLayerSpec[] = [...groups.values()].map((g) => ({ name: g[0].name, in: g[0].in, out: g[0].out, count: g.length, members: g.map((l) => l.name) }));
+  const weights = new Map([...groups.values()].map((g) => [g[0].name, g[0].data]));
+  return { config: { name: basename(model, '.onnx'), layers }, weights, skipped };
 }

@@ -71,14 +71,18 @@ export const planSchema = z.object({
   batch: z.number().int().positive(),
   threads: z.number().int().positive(),
   budget: z.object({ maxError: z.number().optional(), maxParams: z.number().optional(), latencyTargetMs: z.number().optional() }),
-  /** True when weights and activations were synthetic (no trained weights given). */
+  /** True when weights and activations were synthetic; false when the weights came from the model (activations stay synthetic). */
   synthetic: z.boolean(),
+  /** A model file's nodes with constant weights that were not planned, and why. */
+  skipped: z.array(z.string()).optional(),
   layers: z.array(
     z.object({
       name: z.string(),
       in: z.number().int(),
       out: z.number().int(),
       count: z.number().int(),
+      /** The model's own names of the layers this entry stands for (ONNX nodes). */
+      members: z.array(z.string()).optional(),
       dense: choiceSchema,
       choice: choiceSchema,
       candidates: z.array(choiceSchema),

@@ -12,7 +12,8 @@ import { factorizedParams } from './factorized';
 import { factorizedCandidates, type PrunedCandidate } from './factorized-candidates';
 import { hostFingerprint } from './fingerprint';
 import { measureInRounds, measureWithWisdom, specKey } from './measure';
-import { resolveModel, type LinearLayerSpec, type ModelConfig } from './models';
+import { givenLayer, weightDigest } from './given-layer';
+import { loadModel, type LinearLayerSpec, type ModelConfig } from './models';
 import { PLAN_FORMAT, PLAN_VERSION, type Plan, type PlanChoice } from './plan';
 import { callFeatures, fitPredictor, heldOutQuality, type CallSample, type CandidateSample } from './predictor';
 import { confirmFinalists } from './confirm';
@@ -77,7 +78,7 @@ function toChoice(c: Candidate, ms: number, measured: boolean): PlanChoice {
 export async function tune(model: string | ModelConfig, options: TuneOptions = {}): Promise<Plan> {
   const fn = 'tune';
   checkOptions(options, fn, ['maxError', 'maxParams', 'latencyTargetMs', 'batch', 'threads', 'budgetSeconds', 'fresh', 'wisdom', 'seqLen', 'attention', 'calibrationTokens', 'seed', 'onProgress', 'signal']);
-  const config = resolveModel(model);
+  const { config, weights, skipped } = loadModel(model);
   const batch = checkInt(options.batch ?? 128, `${fn}: options.batch`, 1, 1 << 20);
   const threads = checkInt(options.threads ?? getThreads(), `${fn}: options.threads`, 1, 256);
   const budgetSeconds = options.budgetSeconds ?? 120;
@@ -101,10 +102,14 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
   const errorCeiling = Math.max(options.maxError ?? 0, ...REPORT_BUDGETS);
   for (const [i, spec] of config.layers.entries()) {
     progress({ phase: 'accuracy', done: i, total: config.layers.length, label: spec.name });
-    const cacheKey = `${config.name}:${spec.in}x${spec.out}:seed=${seed + i}:tokens=${tokens}`;
+    const given = weights?.get(spec.name);
+    // Errors depend on the weight: a given one is known by its digest.
+    const cacheKey = given
+      ? `${config.name}:${spec.in}x${spec.out}:weight=${weightDigest(given)}:seed=${seed + i}:tokens=${tokens}`
+      : `${config.name}:${spec.in}x${spec.out}:seed=${seed + i}:tokens=${tokens}`;
     const errorCache = wisdom.accuracy;
     const before = errorCache.size;
-    const layer = syntheticLayer(spec.out, spec.in, seed + i);
+    const layer = given ? givenLayer(given, spec.out, spec.in) : syntheticLayer(spec.out, spec.in, seed + i);
     const x = syntheticActivations(tokens, spec.in, seed + 1000 + i);
     const ctx = { batch, threads, errorCache, cacheKey, signal: options.signal, errorCeiling, pruned };
     perLayer.push([...layerCandidates(spec, layer, x, ctx), ...(await factorizedCandidates(spec, layer, x, ctx))]);
@@ -251,8 +256,17 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
     batch,
     threads,
     budget,
-    synthetic: true,
-    layers: config.layers.map((spec, i) => ({ name: spec.name, in: spec.in, out: spec.out, count: spec.count, dense: layers[i].dense, choice: chosen[i], candidates: layers[i].candidates })),
+    synthetic: !weights,
+    layers: config.layers.map((spec, i) => ({
+      name: spec.name,
+      in: spec.in,
+      out: spec.out,
+      count: spec.count,
+      ...(spec.members ? { members: spec.members } : {}),
+      dense: layers[i].dense,
+      choice: chosen[i],
+      candidates: layers[i].candidates,
+    })),
     total: {
       denseMs,
       planMs,
@@ -270,6 +284,7 @@ export async function tune(model: string | ModelConfig, options: TuneOptions = {
       points: quality.points,
     },
     measuring: { seconds: (Date.now() - started) / 1000, measured, fromWisdom, predicted, interrupted },
+    ...(skipped?.length ? { skipped } : {}),
     ...(pruned.length ? { pruned } : {}),
     ...(remeasured ? { remeasured } : {}),
     ...(attention ? { attention } : {}),

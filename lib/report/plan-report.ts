@@ -42,7 +42,7 @@ export function planMarkdown(plan: Plan): string {
     `Budget: ${[b.maxError !== undefined ? `per-layer output error <= ${pct(b.maxError)}` : '', b.maxParams !== undefined ? `params <= ${b.maxParams}` : '', b.latencyTargetMs !== undefined ? `latency <= ${b.latencyTargetMs} ms` : ''].filter(Boolean).join(', ')}.`,
     plan.synthetic
       ? '\n**Synthetic weights and activations**: W = U·diag(σ)·Vᵀ with σ_i = (1+i)^-0.5 and correlated activations; errors are relative layer-output errors on those, not on a trained model.'
-      : '',
+      : "\n**Weights from the model, synthetic activations**: errors are relative layer-output errors of each shape's first layer (standing for the others of that shape) on correlated synthetic activations.",
     '',
     '## Chosen plan (linear layers, latency per call)',
     '',
