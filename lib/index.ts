@@ -22,5 +22,6 @@ export {
 } from './einsum';
 export * from './sparse/index';
 export * from './planner/index';
+export { onnxWeights } from './onnx/read';
 export * from './attention/index';
 export * from './factorize/index';

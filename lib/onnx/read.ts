@@ -1,8 +1,10 @@
 // Reads the linear layers of an ONNX model for the planner: MatMul and Gemm
 // nodes whose weight (second input) is a 2-D float32 initializer. Products
 // of two activations (attention scores) and other ops are not layers.
+import { readFileSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { TensorfoldError } from '../errors';
+import { Tensor } from '../tensor';
 
 export interface OnnxLinear {
   /** The node's name, or its op and weight when it has none (unique in the model). */
@@ -88,4 +90,20 @@ export function readOnnxLinears(bytes: Uint8Array, source: string): OnnxLinears 
     linears.push({ name, weight, in: inF, out: outF, data: asOutIn ? data : transposed(data, dims[0], dims[1]) });
   }
   return { linears, skipped };
+}
+
+/** readOnnxLinears on a file. */
+export function readOnnxFile(file: string): OnnxLinears {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new TensorfoldError('MODEL_CONFIG', `cannot read ONNX model ${file}: ${(e as Error).message}`);
+  }
+  return readOnnxLinears(bytes, file);
+}
+
+/** An ONNX file's linear layers' weights as [out, in] tensors, by layer name: what applyPlan takes for a plan made from that file. */
+export function onnxWeights(file: string): Map<string, Tensor> {
+  return new Map(readOnnxFile(file).linears.map((l) => [l.name, new Tensor(l.data, [l.out, l.in])]));
 }

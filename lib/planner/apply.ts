@@ -100,8 +100,10 @@ function checkFormat(l: PlanLayer, fn: string): void {
 
 /**
  * Builds every layer of `plan` from its dense weight: `weights` maps each plan
- * layer's name to its weight [out, in] (or `{ weight, bias }`). Resolves to
- * the ready layers by name, in plan order.
+ * layer's name to its weight [out, in] (or `{ weight, bias }`); a plan layer
+ * with `members` (planned from an ONNX model) needs each member's, by the
+ * member's name (`onnxWeights(file)` reads them all). Resolves to the ready
+ * layers by name, in plan order.
  */
 export async function applyPlan(plan: Plan | unknown, weights: PlanWeights, options?: ApplyPlanOptions): Promise<Record<string, ReadyLayer>> {
   const fn = 'applyPlan';
@@ -113,20 +115,25 @@ export async function applyPlan(plan: Plan | unknown, weights: PlanWeights, opti
   const given = entriesOf(weights, `${fn}: weights`);
   const calibration = o.calibration === undefined ? new Map<string, unknown>() : entriesOf(o.calibration, `${fn}: options.calibration`);
 
+  // A plan layer that stands for several of the model's layers (an ONNX
+  // model's nodes of one shape) is built once for each of them, by its own name.
+  const layers = p.layers.flatMap((l) => (l.members ?? [l.name]).map((name) => ({ ...l, name, of: l.members ? l.name : undefined })));
   const names = new Set<string>();
-  for (const l of p.layers) {
+  for (const l of layers) {
     if (names.has(l.name)) throw new RangeError(`${fn}: the plan names layer '${l.name}' twice; layer names must be unique`);
     names.add(l.name);
   }
-  const missing = p.layers.filter((l) => !given.has(l.name));
+  const missing = layers.filter((l) => !given.has(l.name));
   if (missing.length)
     throw new TensorfoldError(
       'PLAN_WEIGHT_MISSING',
-      `${fn}: weights has no entry for plan layer${missing.length > 1 ? 's' : ''} ${missing.map((l) => `'${l.name}' ([out, in] = [${l.out}, ${l.in}])`).join(', ')}`,
+      `${fn}: weights has no entry for plan layer${missing.length > 1 ? 's' : ''} ${missing
+        .map((l) => `'${l.name}' ([out, in] = [${l.out}, ${l.in}]${l.of && l.of !== l.name ? `, planned as '${l.of}'` : ''})`)
+        .join(', ')}`,
     );
   for (const k of calibration.keys())
     if (!names.has(k)) throw new RangeError(`${fn}: options.calibration['${k}'] names no plan layer (plan layers: ${[...names].map((n) => `'${n}'`).join(', ')})`);
-  const inputs = p.layers.map((l) => {
+  const inputs = layers.map((l) => {
     checkFormat(l, fn);
     const c = calibration.get(l.name);
     return { l, ...weightsOf(given.get(l.name), l, fn), calibration: c === undefined ? undefined : calibrationOf(c, l, fn) };

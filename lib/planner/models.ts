@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { TensorfoldError } from '../errors';
-import { readOnnxLinears } from '../onnx/read';
+import { readOnnxFile } from '../onnx/read';
 
 export const linearSchema = z.object({
   name: z.string().min(1),
@@ -94,13 +94,7 @@ export interface LoadedModel {
  */
 export function loadModel(model: string | ModelConfig): LoadedModel {
   if (typeof model !== 'string' || !model.endsWith('.onnx')) return { config: resolveModel(model) };
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(model);
-  } catch (e) {
-    throw new TensorfoldError('MODEL_CONFIG', `cannot read ONNX model ${model}: ${(e as Error).message}`);
-  }
-  const { linears, skipped } = readOnnxLinears(bytes, model);
+  const { linears, skipped } = readOnnxFile(model);
   if (linears.length === 0)
     throw new TensorfoldError(
       'MODEL_ONNX',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { parsePlan, resolveModel, tune, Wisdom } from '../../lib/index';
+import { applyPlan, onnxWeights, parsePlan, resolveModel, tune, Wisdom } from '../../lib/index';
 import { buildOnnxModel } from '../../lib/onnx/model';
 import { readOnnxLinears } from '../../lib/onnx/read';
 import { loadModel } from '../../lib/planner/models';
@@ -61,7 +61,7 @@ describe('ONNX models for the planner', () => {
   });
 
   it('groups layers by shape, and plans them on their own weights', async () => {
-    const { bytes, w2 } = model();
+    const { bytes, w2, w3 } = model();
     const file = join(dir, 'small.onnx');
     writeFileSync(file, bytes);
     const loaded = loadModel(file);
@@ -89,6 +89,27 @@ describe('ONNX models for the planner', () => {
     const common = [...given.keys()].filter((r) => drawn.has(r));
     expect(common.length).toBeGreaterThan(0);
     for (const r of common) expect(given.get(r)!, `rank ${r}`).toBeGreaterThan(drawn.get(r)!);
+
+    // The plan applies to every member, each from its own weight, read from the same file.
+    const weights = onnxWeights(file);
+    expect([...weights.keys()]).toEqual(['MatMul_0', 'Gemm_1', 'MatMul_2']);
+    expect(weights.get('MatMul_0')!.shape).toEqual([64, 48]);
+    const ready = await applyPlan(plan, weights, { tune: false });
+    expect(Object.keys(ready)).toEqual(['MatMul_0', 'Gemm_1', 'MatMul_2']);
+    // Each member runs its own weight: W3 [in, out] of the file, here as the layer's Ŵᵀ.
+    const planned = plan.layers[1].choice;
+    const w3hat = ready['MatMul_2'].toDense().data;
+    let diff = 0, norm = 0;
+    for (let o = 0; o < 64; o++)
+      for (let i = 0; i < 64; i++) {
+        diff += (w3hat[o * 64 + i] - w3[i * 64 + o]) ** 2;
+        norm += w3[i * 64 + o] ** 2;
+      }
+    expect(ready['MatMul_2'].label).toBe(planned.label);
+    expect(Math.sqrt(diff / norm)).toBeCloseTo(ready['MatMul_2'].weightError, 5);
+    expect(Math.sqrt(diff / norm)).toBeLessThan(planned.format.kind === 'dense' ? 1e-7 : 1);
+    weights.delete('MatMul_2');
+    await expect(applyPlan(plan, weights)).rejects.toThrow(/no entry for plan layer 'MatMul_2' \(\[out, in\] = \[64, 64\], planned as 'Gemm_1'\)/);
   });
 
   it('says what is wrong with a file it cannot plan', () => {
