@@ -11,18 +11,9 @@
 namespace tensorfold {
 namespace {
 
-// 16 lane indices of one metadata record, as int32 lanes: pdep spreads the
-// packed b-bit fields into bytes, which then widen.
-inline __m512i decode16(const uint8_t* rec, int bits) {
-  const uint64_t r = nm_record(rec);
-  const uint64_t field = (uint64_t{1} << bits) - 1;
-  const uint64_t mask = field * 0x0101010101010101ull;
-  const uint64_t lo = _pdep_u64(r, mask), hi = _pdep_u64(r >> (8 * bits), mask);
-  return _mm512_cvtepu8_epi32(_mm_set_epi64x(static_cast<long long>(hi), static_cast<long long>(lo)));
-}
-
-// The same for records of at most 32 bits (1- and 2-bit indices): one
-// broadcast and one per-lane shift, no pdep and no byte widening.
+// The 16 lane indices of one metadata record, as int32 lanes. A record of
+// at most 32 bits (1- and 2-bit indices): one broadcast and one per-lane
+// shift (pdep and a byte widening cost about three times as much).
 struct ShiftDecoder {
   __m512i shift, field;
   explicit ShiftDecoder(int bits)
@@ -31,6 +22,31 @@ struct ShiftDecoder {
         field(_mm512_set1_epi32((1 << bits) - 1)) {}
   __m512i operator()(const uint8_t* rec) const {
     return _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(static_cast<int>(nm_record(rec))), shift), field);
+  }
+};
+
+// A record of 3- or 4-bit indices (at most 64 bits): the
+// record broadcast to every qword, each lane's two bytes picked by one
+// in-lane byte shuffle, then the per-lane shift and AND.
+struct ByteShiftDecoder {
+  __m512i pick, shift, field;
+  explicit ByteShiftDecoder(int bits) {
+    alignas(64) int8_t p[64];
+    alignas(64) int32_t sh[16];
+    for (int l = 0; l < 16; ++l) {
+      const int at = l * bits;
+      p[4 * l] = static_cast<int8_t>(at >> 3);
+      p[4 * l + 1] = static_cast<int8_t>((at >> 3) + 1);
+      p[4 * l + 2] = p[4 * l + 3] = -128;  // zero
+      sh[l] = at & 7;
+    }
+    pick = _mm512_load_si512(p);
+    shift = _mm512_load_si512(sh);
+    field = _mm512_set1_epi32((1 << bits) - 1);
+  }
+  __m512i operator()(const uint8_t* rec) const {
+    const __m512i r = _mm512_set1_epi64(static_cast<long long>(nm_record(rec)));
+    return _mm512_and_si512(_mm512_srlv_epi32(_mm512_shuffle_epi8(r, pick), shift), field);
   }
 };
 
@@ -63,6 +79,7 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
   const int64_t rec_bytes = nm_record_bytes(w);
   const bool narrow = M == 2 || M == 4 || (M == 0 && w.bits <= 2);
   const ShiftDecoder shift_decode(w.bits);
+  const ByteShiftDecoder byte_decode(w.bits);
   for (int64_t rb = rb0; rb < rb1; ++rb) {
     __m512 acc[T];
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
@@ -73,7 +90,7 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
       const uint8_t* recs = nm_block_records(w, rb, g);
       for (int s = 0; s < w.n; ++s) {
         const __m512 v = _mm512_loadu_ps(vals + s * kNmLanes);
-        const __m512i idx = narrow ? shift_decode(recs + s * rec_bytes) : decode16(recs + s * rec_bytes, w.bits);
+        const __m512i idx = narrow ? shift_decode(recs + s * rec_bytes) : byte_decode(recs + s * rec_bytes);
         for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(idx, xg[t]), acc[t]);
       }
     }
@@ -91,20 +108,18 @@ inline int groups_per_span(int m) { return kNmLanes / m; }
 // Row block rb's index vectors for groups [g0, g1) (g0 at a span's start),
 // every kept slot in value order, each lane offset to its group's place in
 // the span: decoded once per block, they serve every tile of tokens.
-void decode_spans(const NmView& w, int64_t rb, int64_t g0, int64_t g1, int32_t* idx) {
+void decode_spans(const NmView& w, int64_t rb, int64_t g0, int64_t g1, const ShiftDecoder& shift_decode,
+                  const ByteShiftDecoder& byte_decode, int32_t* idx) {
   const int gs = groups_per_span(w.m);
   const int64_t rec_bytes = nm_record_bytes(w);
   const uint8_t* recs = nm_block_records(w, rb, 0);
   for (int64_t s0 = g0; s0 < g1; s0 += gs)
     for (int64_t g = s0; g < nm_min(g1, s0 + gs); ++g) {
       const __m512i at = _mm512_set1_epi32(static_cast<int>((g - s0) * w.m));
-      if (w.bits <= 2) {
-        const ShiftDecoder shift_decode(w.bits);
-        for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j)
-          _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes, _mm512_add_epi32(shift_decode(recs + j * rec_bytes), at));
-      } else {
-        for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j)
-          _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes, _mm512_add_epi32(decode16(recs + j * rec_bytes, w.bits), at));
+      for (int64_t j = g * w.n; j < (g + 1) * w.n; ++j) {
+        const uint8_t* rec = recs + j * rec_bytes;
+        _mm512_store_si512(idx + (j - g0 * w.n) * kNmLanes,
+                           _mm512_add_epi32(w.bits <= 2 ? shift_decode(rec) : byte_decode(rec), at));
       }
     }
 }
@@ -156,7 +171,10 @@ void span_tile_t(const NmView& w, int64_t rb, int64_t g0, int64_t g1, const int3
   const __mmask16 span_mask = static_cast<__mmask16>(span_floats < 16 ? (1u << span_floats) - 1u : 0xFFFF);
   const float* xp = x + g0 * w.m;
 #if TF_NM_SPAN_ASM
-  if constexpr (R == 2 && T == 8) {  // the full tile: its hot loop written out
+  // The full tile of two slots per span (1:8, 2:16) runs its hot loop written
+  // out: there GCC's stack stores cost one per two FMAs. With more slots per
+  // span they weigh little, and the written-out loop measured no better.
+  if constexpr (R == 2 && T == 8 && SLOTS == 2) {
     if (whole > 0)
       span_run_2x8(&acc[0][0], xp, w.k * int64_t(sizeof(float)), span_floats * int64_t(sizeof(float)), span_mask,
                    idx[0], idx[1], vals[0], vals[1], whole, per_span);
@@ -216,6 +234,8 @@ void span_rows(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_
   if (spans < 1) spans = 1;
   const int64_t block = spans * gs;  // groups per K block
   const int64_t stride = block * w.n * kNmLanes;
+  const ShiftDecoder shift_decode(w.bits);
+  const ByteShiftDecoder byte_decode(w.bits);
   static thread_local AlignedBuffer idx_buf;
   int32_t* idx = reinterpret_cast<int32_t*>(idx_buf.floats(static_cast<size_t>(2 * stride)));
   // Row panels whose partial sums for a chunk stay in L2 between K blocks.
@@ -229,7 +249,7 @@ void span_rows(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_
         const bool first = g0 == 0, last = g1 == w.groups;
         for (int64_t rb = p0; rb < p1; rb += 2) {
           const int pair = rb + 1 < p1 ? 2 : 1;
-          for (int r = 0; r < pair; ++r) decode_spans(w, rb + r, g0, g1, idx + r * stride);
+          for (int r = 0; r < pair; ++r) decode_spans(w, rb + r, g0, g1, shift_decode, byte_decode, idx + r * stride);
           for (int64_t t0 = c0; t0 < c1; t0 += kTileTokens) {
             const int64_t t = nm_min(kTileTokens, c1 - t0);
             const SpanTile tile = pair == 2 ? span_tile<2>(per_span, t) : span_tile<1>(per_span, t);

@@ -2,9 +2,10 @@
 // blocks, eight tokens), written out so that its 16 sums stay in registers.
 // Compiled from C++, GCC kept them in registers but also stored all 16 to
 // the stack at every span, with register moves around the stores, whatever
-// the tile's shape or flags; written out, 1:8 runs about 1.6x faster and
-// 1:4 and 2:8 1.1-1.2x (docs/PERF.md, N:M item 17). span_step is the same
-// loop in C++, for the other tiles and other compilers.
+// the tile's shape or flags. That costs most where a span holds two slots
+// (1:8): written out, 1:8 runs 1.05-1.3x faster; with 4 or 8 slots per span
+// it measured within a few per cent either way, so those keep the C++ loop
+// (docs/PERF.md, N:M item 17). span_step is the same loop in C++.
 //
 // zmm0-7: sums of row block 0 for tokens 0-7, zmm8-15 the same for row
 // block 1, zmm16-23 the eight tokens' spans, zmm24/25 the slot's index
