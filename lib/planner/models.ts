@@ -65,7 +65,7 @@ export function resolveModel(model: string | ModelConfig): ModelConfig {
     return parseModel(raw, model);
   }
   if (model.endsWith('.onnx')) return loadModel(model).config;
-  throw new TensorfoldError('MODEL_UNKNOWN', `unknown model '${model}' (known: ${Object.keys(BUILTIN_MODELS).join(', ')}, or a .json config)`);
+  throw new TensorfoldError('MODEL_UNKNOWN', `unknown model '${model}' (known: ${Object.keys(BUILTIN_MODELS).join(', ')}, or a .json config, or an .onnx model)`);
 }
 
 function parseModel(raw: unknown, source: string): ModelConfig {
