@@ -34,6 +34,7 @@ Napi::Value info(const Napi::CallbackInfo& cb) {
   feats.Set("fma", f.fma && f.os_avx);
   feats.Set("f16c", f.f16c);
   feats.Set("bmi2", f.bmi2);
+  feats.Set("fastPdep", f.fast_pdep);  // pdep in hardware (the AVX2 N:M decode uses it then)
   feats.Set("avx512f", f.avx512f && f.os_avx512);
   feats.Set("avx512bw", f.avx512bw && f.os_avx512);
   feats.Set("avx512vl", f.avx512vl && f.os_avx512);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cpuid.h>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -44,8 +45,11 @@ CpuFeatures detect() {
     f.brand = s == std::string::npos ? "" : b.substr(s, e - s + 1);
   }
 
+  int family = 0;
   if (max_leaf >= 1) {
     cpuid(1, 0, r);
+    family = static_cast<int>((r[0] >> 8) & 0xF);
+    if (family == 0xF) family += static_cast<int>((r[0] >> 20) & 0xFF);
     f.sse42 = r[2] & (1u << 20);
     f.fma = r[2] & (1u << 12);
     f.f16c = r[2] & (1u << 29);
@@ -70,6 +74,8 @@ CpuFeatures detect() {
     cpuid(7, 1, r);
     f.avx512_bf16 = r[0] & (1u << 5);
   }
+  const char* no_pdep = std::getenv("TENSORFOLD_NO_PDEP");
+  f.fast_pdep = f.bmi2 && !(f.vendor == "AuthenticAMD" && family < 0x19) && !(no_pdep && *no_pdep && *no_pdep != '0');
   unsigned hc = std::thread::hardware_concurrency();
   f.logical_cores = hc == 0 ? 1 : static_cast<int>(hc);
   return f;

@@ -16,6 +16,9 @@ struct CpuFeatures {
   bool avx512_vpopcntdq = false, avx512_bf16 = false, avx512_vnni = false;
   bool os_avx = false;     // OS saves YMM state (XCR0 bits 1,2)
   bool os_avx512 = false;  // OS saves opmask/ZMM state (XCR0 bits 5,6,7)
+  // pdep/pext run in hardware: they are microcoded (hundreds of cycles) on
+  // AMD before Zen 3. TENSORFOLD_NO_PDEP=1 clears it (tests, or a CPU this misses).
+  bool fast_pdep = false;
   int logical_cores = 1;
 };
 

@@ -143,11 +143,16 @@ const ORDER = ['generic', 'avx2', 'avx512'] as const;
 const tiers = ORDER.slice(0, ORDER.indexOf(info().maxTier) + 1);
 const child = join(__dirname, '..', 'helpers', 'nm-tier-child.cjs');
 
-describe.each(tiers)('nmMatmul on ISA tier %s', (tier) => {
+// AVX2 decodes with pdep only where it runs in hardware; TENSORFOLD_NO_PDEP forces the other form.
+const variants = tiers.flatMap((tier) => (tier === 'avx2' ? [{ tier, noPdep: false }, { tier, noPdep: true }] : [{ tier, noPdep: false }]));
+
+describe.each(variants)('nmMatmul on ISA tier $tier (pdep off: $noPdep)', ({ tier, noPdep }) => {
   it('matches the float64 reference for every pattern, decode and batched', () => {
     const cases = PATTERNS.flatMap(([n, m], i) => [1, 3, 8, 20, 48, 49, 140].map((tokens) => ({ n, m, rows: 17 + i, k: m * 9, tokens, seed: 50 * i + tokens })));
-    const out = JSON.parse(execFileSync(process.execPath, [child, JSON.stringify(cases)], { env: { ...process.env, TENSORFOLD_ISA: tier }, maxBuffer: 1 << 26 }).toString());
+    const env = { ...process.env, TENSORFOLD_ISA: tier, ...(noPdep ? { TENSORFOLD_NO_PDEP: '1' } : {}) };
+    const out = JSON.parse(execFileSync(process.execPath, [child, JSON.stringify(cases)], { env, maxBuffer: 1 << 26 }).toString());
     expect(out.tier).toBe(tier);
+    if (noPdep) expect(out.fastPdep).toBe(false);
     cases.forEach((c, i) => {
       const w = nmCompress(nmPrune(randn([c.rows, c.k], c.seed), { n: c.n, m: c.m }), { n: c.n, m: c.m });
       const x = randn([c.tokens, c.k], c.seed + 1);

@@ -2,16 +2,28 @@
 // flags only; called only when the CPU has them.
 #include <immintrin.h>
 
+#include "../../core/cpu_features.h"
 #include "nm_kernels.h"
 
 namespace tensorfold {
 namespace {
 
-// Indices of lanes [8h, 8h + 8) of a record, as int32 lanes.
+// Indices of lanes [8h, 8h + 8) of a record, as int32 lanes. With pdep in
+// hardware it spreads the half's fields into bytes, which widen; without it
+// (microcoded on AMD before Zen 3, hundreds of cycles) the half's eight
+// fields of at most 4 bits, one 32-bit word, are broadcast and shifted per
+// lane — a little slower where pdep is fast (docs/PERF.md, N:M item 20).
+template <bool kPdep>
 inline __m256i decode8(uint64_t record, int half, int bits) {
-  const uint64_t mask = ((uint64_t{1} << bits) - 1) * 0x0101010101010101ull;
-  const uint64_t bytes = _pdep_u64(record >> (8 * bits * half), mask);
-  return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(bytes)));
+  const uint64_t r = record >> (8 * bits * half);
+  if constexpr (kPdep) {
+    const uint64_t bytes = _pdep_u64(r, ((uint64_t{1} << bits) - 1) * 0x0101010101010101ull);
+    return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(bytes)));
+  } else {
+    const __m256i shift = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(bits));
+    const __m256i word = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(r)));
+    return _mm256_and_si256(_mm256_srlv_epi32(word, shift), _mm256_set1_epi32((1 << bits) - 1));
+  }
 }
 
 inline __m256i lane_mask(int64_t n) {
@@ -27,7 +39,7 @@ inline __m256 select(__m256 lo, __m256 hi, __m256i idx, bool wide) {
   return _mm256_blendv_ps(r, h, _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7))));
 }
 
-template <int T>
+template <int T, bool kPdep>
 void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
   const bool wide = w.m > 8;
   const __m256i mlo = lane_mask(w.m), mhi = lane_mask(w.m - 8);
@@ -48,7 +60,7 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
         const uint64_t rec = nm_record(recs + s * rec_bytes);
         for (int h = 0; h < 2; ++h) {
           const __m256 v = _mm256_loadu_ps(vals + s * kNmLanes + 8 * h);
-          const __m256i idx = decode8(rec, h, w.bits);
+          const __m256i idx = decode8<kPdep>(rec, h, w.bits);
           for (int t = 0; t < T; ++t) acc[t][h] = _mm256_fmadd_ps(v, select(lo[t], hi[t], idx, wide), acc[t][h]);
         }
       }
@@ -63,18 +75,24 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
   }
 }
 
-void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens,
-                 const float* bias, float* y) {
+template <bool kPdep>
+void rows_few(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens, const float* bias, float* y) {
   switch (tokens) {
-    case 1: return rows_t<1>(w, rb0, rb1, x, bias, y);
-    case 2: return rows_t<2>(w, rb0, rb1, x, bias, y);
-    case 3: return rows_t<3>(w, rb0, rb1, x, bias, y);
-    case 4: return rows_t<4>(w, rb0, rb1, x, bias, y);
+    case 1: return rows_t<1, kPdep>(w, rb0, rb1, x, bias, y);
+    case 2: return rows_t<2, kPdep>(w, rb0, rb1, x, bias, y);
+    case 3: return rows_t<3, kPdep>(w, rb0, rb1, x, bias, y);
+    case 4: return rows_t<4, kPdep>(w, rb0, rb1, x, bias, y);
     default: {  // 5..8: two passes of up to four tokens
-      rows_t<4>(w, rb0, rb1, x, bias, y);
-      rows_kernel(w, rb0, rb1, x + 4 * w.k, tokens - 4, bias, y + 4 * w.rows);
+      rows_t<4, kPdep>(w, rb0, rb1, x, bias, y);
+      rows_few<kPdep>(w, rb0, rb1, x + 4 * w.k, tokens - 4, bias, y + 4 * w.rows);
     }
   }
+}
+
+void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens,
+                 const float* bias, float* y) {
+  if (cpu_features().fast_pdep) return rows_few<true>(w, rb0, rb1, x, tokens, bias, y);
+  rows_few<false>(w, rb0, rb1, x, tokens, bias, y);
 }
 
 // The vector type the shared token-tile kernel is written over.
@@ -92,10 +110,12 @@ struct Vec {
   // record), rows ld floats apart from xt (see the AVX-512 tier).
   static void row_addresses(const uint8_t* rec, int bits, int64_t row0, const float* xt, int64_t ld, int64_t* out) {
     const uint64_t r = nm_record(rec);
+    const bool pdep = cpu_features().fast_pdep;
     const __m256i step = _mm256_set1_epi64x(ld * int64_t(sizeof(float)));
     const __m256i base = _mm256_set1_epi64x(reinterpret_cast<int64_t>(xt));
     for (int h = 0; h < 2; ++h) {
-      const __m256i rows = _mm256_add_epi32(decode8(r, h, bits), _mm256_set1_epi32(static_cast<int>(row0)));
+      const __m256i idx = pdep ? decode8<true>(r, h, bits) : decode8<false>(r, h, bits);
+      const __m256i rows = _mm256_add_epi32(idx, _mm256_set1_epi32(static_cast<int>(row0)));
       // rows < 2^31 and the step < 2^32, so mul_epu32 is exact.
       const __m256i lo = _mm256_mul_epu32(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(rows)), step);
       const __m256i hi = _mm256_mul_epu32(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(rows, 1)), step);
