@@ -149,11 +149,14 @@ inline void span_step(__m512 (&acc)[R][T], const float* x, int64_t k, __mmask16 
 // A tile of up to 8 tokens of row blocks [rb, rb + R) over groups [g0, g1),
 // with those blocks' decoded indices (`stride` ints apart). Two row blocks
 // share each span load and give 2T independent sums, which the FMA latency
-// needs. Sums start at zero for the first block of the reduction and from y
-// after it; the last block adds the bias.
+// needs. Sums start at zero for the first block of the reduction and wait
+// between blocks in `sums`, the tile's own compact block ([token][row
+// block][16], 64-byte aligned); the last block adds the bias and writes y.
+// (Kept in y's rows, a row stride apart, they cost 7-14 %: docs/PERF.md,
+// N:M item 21.)
 template <int R, int T, int SLOTS>
 void span_tile_t(const NmView& w, int64_t rb, int64_t g0, int64_t g1, const int32_t* idx0, int64_t stride,
-                 const float* x, bool first, bool last, const float* bias, float* y) {
+                 const float* x, bool first, bool last, const float* bias, float* y, float* sums) {
   const int gs = groups_per_span(w.m);
   const int64_t per_span = int64_t(gs) * w.n, span_floats = int64_t(gs) * w.m;
   const int32_t* idx[R];
@@ -165,7 +168,7 @@ void span_tile_t(const NmView& w, int64_t rb, int64_t g0, int64_t g1, const int3
     vals[r] = nm_block_values(w, rb + r, g0);
     keep[r] = valid_rows(w, rb + r);
     for (int t = 0; t < T; ++t)
-      acc[r][t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(keep[r], y + t * w.rows + r * kNmLanes);
+      acc[r][t] = first ? _mm512_setzero_ps() : _mm512_load_ps(sums + (t * 2 + r) * kNmLanes);
   }
   const int64_t whole = (g1 - g0) / gs, step = per_span * kNmLanes;
   const __mmask16 span_mask = static_cast<__mmask16>(span_floats < 16 ? (1u << span_floats) - 1u : 0xFFFF);
@@ -197,21 +200,25 @@ void span_tile_t(const NmView& w, int64_t rb, int64_t g0, int64_t g1, const int3
       const __m512 b = _mm512_maskz_loadu_ps(keep[r], bias + (rb + r) * kNmLanes);
       for (int t = 0; t < T; ++t) acc[r][t] = _mm512_add_ps(acc[r][t], b);
     }
-    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * w.rows + r * kNmLanes, keep[r], acc[r][t]);
+    if (last)
+      for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * w.rows + r * kNmLanes, keep[r], acc[r][t]);
+    else
+      for (int t = 0; t < T; ++t) _mm512_store_ps(sums + (t * 2 + r) * kNmLanes, acc[r][t]);
   }
 }
 
 // Many tokens: the reduction runs in K blocks whose decoded indices and
 // values (128 slots of two row blocks, 32 KiB) stay in L1 while every tile of 8 tokens of a chunk
 // visits them, and whose slice of the chunk's activations stays in L2 while
-// every pair of row blocks visits it; sums wait in y between blocks.
+// every pair of row blocks visits it; sums wait in a compact buffer between
+// blocks.
 constexpr int64_t kSpanChunkTokens = 256;
 constexpr int64_t kSpanBlockSlots = 128;
 constexpr int64_t kSpanSliceBytes = 512 << 10;
 constexpr int64_t kTileTokens = 8;  // the tile tables go up to 8
 
 using SpanTile = void (*)(const NmView&, int64_t, int64_t, int64_t, const int32_t*, int64_t, const float*, bool,
-                          bool, const float*, float*);
+                          bool, const float*, float*, float*);
 
 // The tile for R row blocks, t tokens (1..8) and `per_span` slots per span.
 template <int R>
@@ -240,6 +247,9 @@ void span_rows(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_
   int32_t* idx = reinterpret_cast<int32_t*>(idx_buf.floats(static_cast<size_t>(2 * stride)));
   // Row panels whose partial sums for a chunk stay in L2 between K blocks.
   const int64_t panel = nm_max(2, kSpanSliceBytes / (chunk * kNmLanes * int64_t(sizeof(float))) / 2 * 2);
+  // Each pair's tiles' partial sums, one after another: [pair][token][2][16].
+  static thread_local AlignedBuffer sums_buf;
+  float* sums = sums_buf.floats(static_cast<size_t>(panel * chunk * kNmLanes));
   for (int64_t c0 = 0; c0 < tokens; c0 += chunk) {
     const int64_t c1 = nm_min(tokens, c0 + chunk);
     for (int64_t p0 = rb0; p0 < rb1; p0 += panel) {
@@ -253,7 +263,8 @@ void span_rows(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_
           for (int64_t t0 = c0; t0 < c1; t0 += kTileTokens) {
             const int64_t t = nm_min(kTileTokens, c1 - t0);
             const SpanTile tile = pair == 2 ? span_tile<2>(per_span, t) : span_tile<1>(per_span, t);
-            tile(w, rb, g0, g1, idx, stride, x + t0 * w.k, first, last, bias, y + t0 * w.rows + rb * kNmLanes);
+            tile(w, rb, g0, g1, idx, stride, x + t0 * w.k, first, last, bias, y + t0 * w.rows + rb * kNmLanes,
+                 sums + ((rb - p0) / 2 * chunk + (t0 - c0)) * 2 * kNmLanes);
           }
         }
       }
