@@ -148,7 +148,7 @@ const variants = tiers.flatMap((tier) => (tier === 'avx2' ? [{ tier, noPdep: fal
 
 describe.each(variants)('nmMatmul on ISA tier $tier (pdep off: $noPdep)', ({ tier, noPdep }) => {
   it('matches the float64 reference for every pattern, decode and batched', () => {
-    const cases = PATTERNS.flatMap(([n, m], i) => [1, 3, 8, 20, 48, 49, 140].map((tokens) => ({ n, m, rows: 17 + i, k: m * 9, tokens, seed: 50 * i + tokens })));
+    const cases = PATTERNS.flatMap(([n, m], i) => [1, 3, 8, 13, 16, 20, 48, 49, 140].map((tokens) => ({ n, m, rows: 17 + i, k: m * 9, tokens, seed: 50 * i + tokens })));
     const env = { ...process.env, TENSORFOLD_ISA: tier, ...(noPdep ? { TENSORFOLD_NO_PDEP: '1' } : {}) };
     const out = JSON.parse(execFileSync(process.execPath, [child, JSON.stringify(cases)], { env, maxBuffer: 1 << 26 }).toString());
     expect(out.tier).toBe(tier);

@@ -82,7 +82,7 @@ void rows_few(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t
     case 2: return rows_t<2, kPdep>(w, rb0, rb1, x, bias, y);
     case 3: return rows_t<3, kPdep>(w, rb0, rb1, x, bias, y);
     case 4: return rows_t<4, kPdep>(w, rb0, rb1, x, bias, y);
-    default: {  // 5..8: two passes of up to four tokens
+    default: {  // more: passes of up to four tokens
       rows_t<4, kPdep>(w, rb0, rb1, x, bias, y);
       rows_few<kPdep>(w, rb0, rb1, x + 4 * w.k, tokens - 4, bias, y + 4 * w.rows);
     }
@@ -129,8 +129,14 @@ struct Vec {
 
 }  // namespace
 
+// Up to 16 tokens the rows form, in passes of four, beats the broadcast
+// tile: at 9-16 tokens 1.1-1.5x where the tile ran 0.5-0.9x dense for the
+// 50 % patterns; past 16 it loses for the sparser ones (docs/PERF.md, N:M
+// item 22).
+constexpr int64_t kRowsMaxTokens = 16;
+
 const NmKernels& nm_kernels_avx2() {
-  static const NmKernels k{"avx2-permute/broadcast", &rows_kernel, &tile_kernel, 8, 8 * kMaxTv};
+  static const NmKernels k{"avx2-permute/broadcast", &rows_kernel, &tile_kernel, kRowsMaxTokens, 8 * kMaxTv};
   return k;
 }
 
