@@ -75,6 +75,67 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
   }
 }
 
+// Power-of-two groups of up to 8 (1:2, 2:4, 1:4, 2:8, 4:8, 1:8): each
+// token's group fills a register by one load that repeats it (2 floats to
+// every pair, 4 to each 128-bit half, or 8), so a lane's field selects the
+// right element whatever bits lie above it: a record half is decoded by one
+// broadcast from memory and one per-lane shift, no mask and no pdep. That
+// halves the work per kept slot where there is one token to share it.
+template <int T, int M>
+void rows_pow2_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
+  static_assert(M == 2 || M == 4 || M == 8, "groups of 2, 4 or 8");
+  const int64_t rec_bytes = nm_record_bytes(w);
+  const __m256i shift = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(w.bits));
+  for (int64_t rb = rb0; rb < rb1; ++rb) {
+    __m256 acc[T][2];
+    for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int64_t g = 0; g < w.groups; ++g) {
+      __m256 xg[T];
+      for (int t = 0; t < T; ++t) {
+        const float* p = x + t * w.k + g * M;
+        if constexpr (M == 2) xg[t] = _mm256_castpd_ps(_mm256_broadcast_sd(reinterpret_cast<const double*>(p)));
+        if constexpr (M == 4) xg[t] = _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
+        if constexpr (M == 8) xg[t] = _mm256_loadu_ps(p);
+      }
+      const float* vals = nm_block_values(w, rb, g);
+      const uint8_t* recs = nm_block_records(w, rb, g);
+      for (int s = 0; s < w.n; ++s)
+        for (int h = 0; h < 2; ++h) {
+          // Lanes 8h.. start at bit 8 * bits * h: byte bits * h of the record
+          // (a read past the last record lands in the storage's padding).
+          const float* word = reinterpret_cast<const float*>(recs + s * rec_bytes + w.bits * h);
+          const __m256i idx = _mm256_srlv_epi32(_mm256_castps_si256(_mm256_broadcast_ss(word)), shift);
+          const __m256 v = _mm256_loadu_ps(vals + s * kNmLanes + 8 * h);
+          for (int t = 0; t < T; ++t) {
+            const __m256 sel = M == 8 ? _mm256_permutevar8x32_ps(xg[t], idx) : _mm256_permutevar_ps(xg[t], idx);
+            acc[t][h] = _mm256_fmadd_ps(v, sel, acc[t][h]);
+          }
+        }
+    }
+    const int64_t left = w.rows - rb * kNmLanes;
+    for (int h = 0; h < 2; ++h) {
+      const __m256i keep = lane_mask(left - 8 * h);
+      const __m256 b = bias ? _mm256_maskload_ps(bias + rb * kNmLanes + 8 * h, keep) : _mm256_setzero_ps();
+      for (int t = 0; t < T; ++t)
+        _mm256_maskstore_ps(y + t * w.rows + rb * kNmLanes + 8 * h, keep, _mm256_add_ps(acc[t][h], b));
+    }
+  }
+}
+
+template <int M>
+void rows_pow2(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens, const float* bias, float* y) {
+  switch (tokens) {
+    case 1: return rows_pow2_t<1, M>(w, rb0, rb1, x, bias, y);
+    case 2: return rows_pow2_t<2, M>(w, rb0, rb1, x, bias, y);
+    case 3: return rows_pow2_t<3, M>(w, rb0, rb1, x, bias, y);
+    case 4: return rows_pow2_t<4, M>(w, rb0, rb1, x, bias, y);
+    default: {  // more: passes of up to four tokens
+      rows_pow2_t<4, M>(w, rb0, rb1, x, bias, y);
+      rows_pow2<M>(w, rb0, rb1, x + 4 * w.k, tokens - 4, bias, y + 4 * w.rows);
+    }
+  }
+}
+
 template <bool kPdep>
 void rows_few(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens, const float* bias, float* y) {
   switch (tokens) {
@@ -91,6 +152,9 @@ void rows_few(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t
 
 void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens,
                  const float* bias, float* y) {
+  if (w.m == 2) return rows_pow2<2>(w, rb0, rb1, x, tokens, bias, y);
+  if (w.m == 4) return rows_pow2<4>(w, rb0, rb1, x, tokens, bias, y);
+  if (w.m == 8) return rows_pow2<8>(w, rb0, rb1, x, tokens, bias, y);
   if (cpu_features().fast_pdep) return rows_few<true>(w, rb0, rb1, x, tokens, bias, y);
   rows_few<false>(w, rb0, rb1, x, tokens, bias, y);
 }
