@@ -20,8 +20,11 @@ struct ShiftDecoder {
       : shift(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                  _mm512_set1_epi32(bits))),
         field(_mm512_set1_epi32((1 << bits) - 1)) {}
-  __m512i operator()(const uint8_t* rec) const {
-    return _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(static_cast<int>(nm_record(rec))), shift), field);
+  __m512i operator()(const uint8_t* rec) const { return _mm512_and_si512(unmasked(rec), field); }
+  // Each lane's field in its low bits, the next lanes' above it (for
+  // permutes of a register that repeats the group, which read no further).
+  __m512i unmasked(const uint8_t* rec) const {
+    return _mm512_srlv_epi32(_mm512_broadcastd_epi32(_mm_loadu_si32(rec)), shift);
   }
 };
 
@@ -45,7 +48,7 @@ struct ByteShiftDecoder {
     field = _mm512_set1_epi32((1 << bits) - 1);
   }
   __m512i operator()(const uint8_t* rec) const {
-    const __m512i r = _mm512_set1_epi64(static_cast<long long>(nm_record(rec)));
+    const __m512i r = _mm512_broadcastq_epi64(_mm_loadu_si64(rec));
     return _mm512_and_si512(_mm512_srlv_epi32(_mm512_shuffle_epi8(r, pick), shift), field);
   }
 };
@@ -58,10 +61,15 @@ inline __mmask16 valid_rows(const NmView& w, int64_t rb) {
 // A group of m activations into the low lanes of a register (the rest is not
 // read by the permutes). Power-of-two groups take a plain load of their own
 // width: a masked load costs more, and a full-width one would split across
-// cache lines at most offsets.
+// cache lines at most offsets. A pair is broadcast to every lane instead,
+// which a 64-bit broadcast load does at no extra cost, so a permute reads
+// only a lane's field whatever bits lie above it and the 1-bit indices need
+// no mask. (Repeating groups of 4 and 8 the same way costs a shuffle per
+// load here and measured 10-20 % slower at 8 tokens: docs/PERF.md, N:M
+// item 23.)
 template <int M>
 inline __m512 load_group(const float* p, __mmask16 gmask) {
-  if constexpr (M == 2) return _mm512_castpd_ps(_mm512_castpd128_pd512(_mm_load_sd(reinterpret_cast<const double*>(p))));
+  if constexpr (M == 2) return _mm512_castpd_ps(_mm512_broadcastsd_pd(_mm_load_sd(reinterpret_cast<const double*>(p))));
   if constexpr (M == 4) return _mm512_castps128_ps512(_mm_loadu_ps(p));
   if constexpr (M == 8) return _mm512_castps256_ps512(_mm256_loadu_ps(p));
   if constexpr (M == 16) return _mm512_loadu_ps(p);
@@ -90,7 +98,8 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
       const uint8_t* recs = nm_block_records(w, rb, g);
       for (int s = 0; s < w.n; ++s) {
         const __m512 v = _mm512_loadu_ps(vals + s * kNmLanes);
-        const __m512i idx = narrow ? shift_decode(recs + s * rec_bytes) : byte_decode(recs + s * rec_bytes);
+        const uint8_t* rec = recs + s * rec_bytes;
+        const __m512i idx = M == 2 ? shift_decode.unmasked(rec) : narrow ? shift_decode(rec) : byte_decode(rec);
         for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(idx, xg[t]), acc[t]);
       }
     }
