@@ -76,38 +76,58 @@ inline __m512 load_group(const float* p, __mmask16 gmask) {
   return _mm512_maskz_loadu_ps(gmask, p);  // M == 0: any other group size
 }
 
-// A few tokens of row blocks [rb0, rb1): each token's group of m activations
-// sits in one register, and each kept slot is one permute and one FMA for
-// 16 rows, its indices decoded as they are used. (Splitting the sums over
-// alternate groups, to have more FMA chains in flight at one token, measured
-// slower: the decode, not the FMA latency, is what a slot waits on.)
+// Group g's kept slots of row block rb into acc, for T tokens: each token's
+// group of m activations sits in one register, and each kept slot is one
+// permute and one FMA for 16 rows, its indices decoded as they are used.
 template <int T, int M>
-void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
+inline void few_group(const NmView& w, int64_t rb, int64_t g, const float* x, __mmask16 gmask, bool narrow,
+                      const ShiftDecoder& shift_decode, const ByteShiftDecoder& byte_decode, __m512 (&acc)[T]) {
+  __m512 xg[T];
+  for (int t = 0; t < T; ++t) xg[t] = load_group<M>(x + t * w.k + g * w.m, gmask);
+  const float* vals = nm_block_values(w, rb, g);
+  const uint8_t* recs = nm_block_records(w, rb, g);
+  for (int s = 0; s < w.n; ++s) {
+    const __m512 v = _mm512_loadu_ps(vals + s * kNmLanes);
+    const uint8_t* rec = recs + s * nm_record_bytes(w);
+    const __m512i idx = M == 2 ? shift_decode.unmasked(rec) : narrow ? shift_decode(rec) : byte_decode(rec);
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(idx, xg[t]), acc[t]);
+  }
+}
+
+// A few tokens of row blocks [rb0, rb1), the groups taking turns over C
+// chains of sums (summed at the end).
+template <int T, int M, int C>
+void rows_c(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
   const __mmask16 gmask = static_cast<__mmask16>(w.m >= 16 ? 0xFFFF : (1u << w.m) - 1u);
-  const int64_t rec_bytes = nm_record_bytes(w);
   const bool narrow = M == 2 || M == 4 || (M == 0 && w.bits <= 2);
   const ShiftDecoder shift_decode(w.bits);
   const ByteShiftDecoder byte_decode(w.bits);
   for (int64_t rb = rb0; rb < rb1; ++rb) {
-    __m512 acc[T];
-    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-    for (int64_t g = 0; g < w.groups; ++g) {
-      __m512 xg[T];
-      for (int t = 0; t < T; ++t) xg[t] = load_group<M>(x + t * w.k + g * w.m, gmask);
-      const float* vals = nm_block_values(w, rb, g);
-      const uint8_t* recs = nm_block_records(w, rb, g);
-      for (int s = 0; s < w.n; ++s) {
-        const __m512 v = _mm512_loadu_ps(vals + s * kNmLanes);
-        const uint8_t* rec = recs + s * rec_bytes;
-        const __m512i idx = M == 2 ? shift_decode.unmasked(rec) : narrow ? shift_decode(rec) : byte_decode(rec);
-        for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(idx, xg[t]), acc[t]);
-      }
-    }
+    __m512 chains[C][T];
+    for (int c = 0; c < C; ++c)
+      for (int t = 0; t < T; ++t) chains[c][t] = _mm512_setzero_ps();
+    int64_t g = 0;
+    for (; g + C <= w.groups; g += C)
+      for (int c = 0; c < C; ++c) few_group<T, M>(w, rb, g + c, x, gmask, narrow, shift_decode, byte_decode, chains[c]);
+    for (; g < w.groups; ++g) few_group<T, M>(w, rb, g, x, gmask, narrow, shift_decode, byte_decode, chains[0]);
+    __m512 (&acc)[T] = chains[0];
+    for (int c = 1; c < C; ++c)
+      for (int t = 0; t < T; ++t) acc[t] = _mm512_add_ps(acc[t], chains[c][t]);
     const __mmask16 keep = valid_rows(w, rb);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(keep, bias + rb * kNmLanes) : _mm512_setzero_ps();
     for (int t = 0; t < T; ++t)
       _mm512_mask_storeu_ps(y + t * w.rows + rb * kNmLanes, keep, _mm512_add_ps(acc[t], b));
   }
+}
+
+// One token with two or more kept slots a group has a single chain of
+// dependent FMAs; four chains run those patterns 1.2-1.3x faster. With one
+// slot a group (1:2, 1:4, 1:8) four chains measured 15-40 % slower, and two
+// chains at two tokens slower too (docs/PERF.md, N:M item 23).
+template <int T, int M>
+void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
+  if (T == 1 && w.n >= 2) return rows_c<T, M, 4>(w, rb0, rb1, x, bias, y);
+  rows_c<T, M, 1>(w, rb0, rb1, x, bias, y);
 }
 
 // Groups whose activations one 16-float load covers: the span that a set of
