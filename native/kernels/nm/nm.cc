@@ -18,8 +18,10 @@ const NmKernels& kernels_for(IsaTier tier) {
   }
 }
 
-// Below this many multiply-adds a product runs on one thread.
-constexpr double kMinWorkPerThread = 1 << 19;
+// Below this many multiply-adds a thread does not pay for its dispatch.
+// (At 2^19 a one-token 1:4 product of 3072 x 768 ran on one thread, 1.6-1.9x
+// dense on two; at 2^16 it splits, 2.6-3.4x: docs/PERF.md, N:M item 24.)
+constexpr double kMinWorkPerThread = 1 << 16;
 
 }  // namespace
 
