@@ -39,6 +39,18 @@ inline __m256 select(__m256 lo, __m256 hi, __m256i idx, bool wide) {
   return _mm256_blendv_ps(r, h, _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7))));
 }
 
+// Row block rb's sums (+ bias) for T tokens into y, its padding rows left out.
+template <int T>
+inline void store_rows(const NmView& w, int64_t rb, const __m256 (&acc)[T][2], const float* bias, float* y) {
+  const int64_t left = w.rows - rb * kNmLanes;
+  for (int h = 0; h < 2; ++h) {
+    const __m256i keep = lane_mask(left - 8 * h);
+    const __m256 b = bias ? _mm256_maskload_ps(bias + rb * kNmLanes + 8 * h, keep) : _mm256_setzero_ps();
+    for (int t = 0; t < T; ++t)
+      _mm256_maskstore_ps(y + t * w.rows + rb * kNmLanes + 8 * h, keep, _mm256_add_ps(acc[t][h], b));
+  }
+}
+
 template <int T, bool kPdep>
 void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
   const bool wide = w.m > 8;
@@ -65,13 +77,7 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
         }
       }
     }
-    const int64_t left = w.rows - rb * kNmLanes;
-    for (int h = 0; h < 2; ++h) {
-      const __m256i keep = lane_mask(left - 8 * h);
-      const __m256 b = bias ? _mm256_maskload_ps(bias + rb * kNmLanes + 8 * h, keep) : _mm256_setzero_ps();
-      for (int t = 0; t < T; ++t)
-        _mm256_maskstore_ps(y + t * w.rows + rb * kNmLanes + 8 * h, keep, _mm256_add_ps(acc[t][h], b));
-    }
+    store_rows<T>(w, rb, acc, bias, y);
   }
 }
 
@@ -127,51 +133,45 @@ void rows_pow2_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, cons
     for (int c = 1; c < C; ++c)
       for (int t = 0; t < T; ++t)
         for (int h = 0; h < 2; ++h) acc[t][h] = _mm256_add_ps(acc[t][h], chains[c][t][h]);
-    const int64_t left = w.rows - rb * kNmLanes;
-    for (int h = 0; h < 2; ++h) {
-      const __m256i keep = lane_mask(left - 8 * h);
-      const __m256 b = bias ? _mm256_maskload_ps(bias + rb * kNmLanes + 8 * h, keep) : _mm256_setzero_ps();
-      for (int t = 0; t < T; ++t)
-        _mm256_maskstore_ps(y + t * w.rows + rb * kNmLanes + 8 * h, keep, _mm256_add_ps(acc[t][h], b));
-    }
+    store_rows<T>(w, rb, acc, bias, y);
   }
 }
 
+// The two rows forms, each for T tokens.
 template <int M>
-void rows_pow2(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens, const float* bias, float* y) {
-  switch (tokens) {
-    case 1: return rows_pow2_t<1, M>(w, rb0, rb1, x, bias, y);
-    case 2: return rows_pow2_t<2, M>(w, rb0, rb1, x, bias, y);
-    case 3: return rows_pow2_t<3, M>(w, rb0, rb1, x, bias, y);
-    case 4: return rows_pow2_t<4, M>(w, rb0, rb1, x, bias, y);
-    default: {  // more: passes of up to four tokens
-      rows_pow2_t<4, M>(w, rb0, rb1, x, bias, y);
-      rows_pow2<M>(w, rb0, rb1, x + 4 * w.k, tokens - 4, bias, y + 4 * w.rows);
-    }
+struct Pow2Form {
+  template <int T>
+  static void run(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
+    rows_pow2_t<T, M>(w, rb0, rb1, x, bias, y);
   }
-}
-
+};
 template <bool kPdep>
-void rows_few(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens, const float* bias, float* y) {
+struct AnyForm {
+  template <int T>
+  static void run(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
+    rows_t<T, kPdep>(w, rb0, rb1, x, bias, y);
+  }
+};
+
+// Any token count as passes of up to four tokens.
+template <class Form>
+void in_passes(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens, const float* bias, float* y) {
+  for (; tokens > 4; tokens -= 4, x += 4 * w.k, y += 4 * w.rows) Form::template run<4>(w, rb0, rb1, x, bias, y);
   switch (tokens) {
-    case 1: return rows_t<1, kPdep>(w, rb0, rb1, x, bias, y);
-    case 2: return rows_t<2, kPdep>(w, rb0, rb1, x, bias, y);
-    case 3: return rows_t<3, kPdep>(w, rb0, rb1, x, bias, y);
-    case 4: return rows_t<4, kPdep>(w, rb0, rb1, x, bias, y);
-    default: {  // more: passes of up to four tokens
-      rows_t<4, kPdep>(w, rb0, rb1, x, bias, y);
-      rows_few<kPdep>(w, rb0, rb1, x + 4 * w.k, tokens - 4, bias, y + 4 * w.rows);
-    }
+    case 1: return Form::template run<1>(w, rb0, rb1, x, bias, y);
+    case 2: return Form::template run<2>(w, rb0, rb1, x, bias, y);
+    case 3: return Form::template run<3>(w, rb0, rb1, x, bias, y);
+    case 4: return Form::template run<4>(w, rb0, rb1, x, bias, y);
   }
 }
 
 void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens,
                  const float* bias, float* y) {
-  if (w.m == 2) return rows_pow2<2>(w, rb0, rb1, x, tokens, bias, y);
-  if (w.m == 4) return rows_pow2<4>(w, rb0, rb1, x, tokens, bias, y);
-  if (w.m == 8) return rows_pow2<8>(w, rb0, rb1, x, tokens, bias, y);
-  if (cpu_features().fast_pdep) return rows_few<true>(w, rb0, rb1, x, tokens, bias, y);
-  rows_few<false>(w, rb0, rb1, x, tokens, bias, y);
+  if (w.m == 2) return in_passes<Pow2Form<2>>(w, rb0, rb1, x, tokens, bias, y);
+  if (w.m == 4) return in_passes<Pow2Form<4>>(w, rb0, rb1, x, tokens, bias, y);
+  if (w.m == 8) return in_passes<Pow2Form<8>>(w, rb0, rb1, x, tokens, bias, y);
+  if (cpu_features().fast_pdep) return in_passes<AnyForm<true>>(w, rb0, rb1, x, tokens, bias, y);
+  in_passes<AnyForm<false>>(w, rb0, rb1, x, tokens, bias, y);
 }
 
 // The vector type the shared token-tile kernel is written over.
