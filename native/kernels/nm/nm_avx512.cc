@@ -121,7 +121,7 @@ void rows_c(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
 }
 
 // One token with two or more kept slots a group has a single chain of
-// dependent FMAs; four chains run those patterns 1.2-1.3x faster. With one
+// dependent FMAs; four chains ran 2:4 and 4:8 1.2-1.4x faster. With one
 // slot a group (1:2, 1:4, 1:8) four chains measured 15-40 % slower, and two
 // chains at two tokens slower too (docs/PERF.md, N:M item 23).
 template <int T, int M>
