@@ -97,8 +97,10 @@ export async function run(tf, { buildOnnxModel }, opts) {
       const info = tf.contractPath(c.sub, ...c.shapes);
       const flops = info.optCost;
       const ours = tf.einsumSync(c.sub, ...ops);
+      const out = tf.zeros([...ours.shape]);
       const peers = [
         { name: 'ours', run: () => tf.einsumSync(c.sub, ...ops) },
+        { name: 'out', run: () => tf.einsumSync(c.sub, ...ops, { out }) },
         { name: 'async', run: () => tf.einsum(c.sub, ...ops) },
       ];
       let ortErr;
@@ -122,22 +124,24 @@ export async function run(tf, { buildOnnxModel }, opts) {
   const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '-');
   console.log(
     `\n${table(
-      ['expression', 'shapes', 'thr', 'ours ms', 'async ms', 'numpy ms', 'ort ms', 'gemm ms', 'GFLOP/s', 'numpy/ours', 'ort/ours', 'ours/gemm'],
+      ['expression', 'shapes', 'thr', 'ours ms', 'out ms', 'async ms', 'numpy ms', 'ort ms', 'gemm ms', 'GFLOP/s', 'numpy/ours', 'numpy/out', 'ort/ours', 'ours/gemm'],
       records.map((r) => [
         r.name,
         r.subscripts,
         r.threads,
         f(r.ms.ours),
+        f(r.ms.out),
         f(r.ms.async),
         f(r.ms.numpy),
         f(r.ms.ort),
         f(r.ms.gemm),
         (r.flops / r.ms.ours / 1e6).toFixed(1),
         ratio(r.ms.numpy, r.ms.ours),
+        ratio(r.ms.numpy, r.ms.out),
         ratio(r.ms.ort, r.ms.ours),
         ratio(r.ms.ours, r.ms.gemm),
       ]),
-    )}\n(medians of alternating rounds. ours: einsumSync, async: await einsum; numpy: np.einsum on the path of\n einsum_path(optimize=('optimal', 1e10)), planned once; ort: a one-node Einsum model, weights as initializers;\n gemm: matmulSync written by hand for the one-GEMM expressions. GFLOP/s: ours, on the planned path's FLOP count.\n Targets: numpy/ours >= 1.5, ort/ours > 1, ours/gemm <= 1.2.)`,
+    )}\n(medians of alternating rounds. ours: einsumSync, out: einsumSync writing a reused options.out, async: await einsum; numpy: np.einsum on the path of\n einsum_path(optimize=('optimal', 1e10)), planned once; ort: a one-node Einsum model, weights as initializers;\n gemm: matmulSync written by hand for the one-GEMM expressions. GFLOP/s: ours, on the planned path's FLOP count.\n Targets: numpy/ours >= 1.5, ort/ours > 1, ours/gemm <= 1.2.)`,
   );
   return { suite: 'einsum', info: tf.info(), cases: CASES.map(({ gemm, ...c }) => c), records };
 }

@@ -3,6 +3,7 @@
 // runs on the operands' data.
 
 import { checkInt, checkOptions } from '../check';
+import { outputData } from '../memory';
 import { Tensor, TensorLike, asTensor } from '../tensor';
 import { releaseArenas, runAsync, runSync } from './execute';
 import { SublistItem, interleavedToSubscripts } from './interleaved';
@@ -16,9 +17,15 @@ import { Program } from './program';
 export interface EinsumOptions extends ContractPathOptions {
   /** At most this many threads of the compute pool (default: all). */
   readonly threads?: number;
+  /**
+   * Write the result here and return this tensor: exactly the result's
+   * shape, sharing no memory with any operand. Reusing one output across
+   * calls saves allocating, and first touching, fresh memory each time.
+   */
+  readonly out?: Tensor;
 }
 
-const OPTION_NAMES = ['optimize', 'memoryLimit', 'threads'];
+const OPTION_NAMES = ['optimize', 'memoryLimit', 'threads', 'out'];
 
 interface Compiled {
   readonly info: PathInfo;
@@ -51,6 +58,24 @@ interface Prepared {
   readonly program: Program;
   readonly inputs: Float32Array[];
   readonly threads: number;
+  readonly out?: Tensor;
+}
+
+/** Whether two arrays share any byte of memory. */
+function sharesMemory(a: Float32Array, b: Float32Array): boolean {
+  if (a.buffer !== b.buffer || a.length === 0 || b.length === 0) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** options.out checked against the program's result and the operands. */
+function checkOut(out: unknown, program: Program, inputs: readonly Float32Array[], fn: string): Tensor | undefined {
+  if (out === undefined) return undefined;
+  const shape = program.outputShape;
+  const data = outputData(out, shape, fn); // a Tensor of exactly `shape`, or a clear error
+  inputs.forEach((x, k) => {
+    if (sharesMemory(data, x)) throw new RangeError(`${fn}: options.out shares memory with operand ${k}`);
+  });
+  return out as Tensor;
 }
 
 function prepare(args: readonly unknown[], fn: string): Prepared {
@@ -84,7 +109,8 @@ function prepare(args: readonly unknown[], fn: string): Prepared {
     compiled = { info, program: lower(spec, info) };
     if (key !== null) programs.set(key, compiled);
   }
-  return { program: compiled.program, inputs: tensors.map((t) => t.data), threads };
+  const inputs = tensors.map((t) => t.data);
+  return { program: compiled.program, inputs, threads, out: checkOut(opts.out, compiled.program, inputs, fn) };
 }
 
 /**
@@ -97,7 +123,8 @@ export function einsumSync(...interleaved: (TensorLike | readonly SublistItem[] 
 export function einsumSync(...args: unknown[]): Tensor {
   const fn = 'einsumSync';
   const p = prepare(args, fn);
-  return new Tensor(runSync(p.program, p.inputs, p.threads, fn), p.program.outputShape);
+  const data = runSync(p.program, p.inputs, p.threads, fn, p.out?.data);
+  return p.out ?? new Tensor(data, p.program.outputShape);
 }
 
 /** numpy.einsum on the compute pool; the event loop stays free between and during steps. */
@@ -106,6 +133,7 @@ export function einsum(...interleaved: (TensorLike | readonly SublistItem[] | Ei
 export async function einsum(...args: unknown[]): Promise<Tensor> {
   const fn = 'einsum';
   const p = prepare(args, fn);
-  return new Tensor(await runAsync(p.program, p.inputs, p.threads, fn), p.program.outputShape);
+  const data = await runAsync(p.program, p.inputs, p.threads, fn, p.out?.data);
+  return p.out ?? new Tensor(data, p.program.outputShape);
 }
 

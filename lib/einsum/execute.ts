@@ -112,17 +112,19 @@ function allocate(elements: number, what: string, take: (n: number) => Float32Ar
 const pooled = (n: number) => arenas.take(n);
 
 /**
- * The output array. A program's last instruction writes every element of
- * it, so it need not be zeroed; a program without instructions (an index of
- * size 0) leaves the zeros it must hold.
+ * The output array: the caller's (checked by einsum), or a new one. A
+ * program's last step writes every element of it, so it need not be zeroed;
+ * a program without instructions (an index of size 0) leaves the zeros it
+ * must hold.
  */
-function outputFor(p: Program, fn: string): Float32Array {
+function outputFor(p: Program, fn: string, given?: Float32Array): Float32Array {
+  if (given) return p.instrs.length > 0 ? given : given.fill(0);
   return allocate(p.outputSize, `${fn}: output`, p.instrs.length > 0 ? uninitialized : (n) => new Float32Array(n));
 }
 
-/** Runs `p` on the calling thread; returns the output data. */
-export function runSync(p: Program, inputs: readonly Float32Array[], threads: number, fn: string): Float32Array {
-  const output = outputFor(p, fn);
+/** Runs `p` on the calling thread; returns the output data (`out` where given). */
+export function runSync(p: Program, inputs: readonly Float32Array[], threads: number, fn: string, out?: Float32Array): Float32Array {
+  const output = outputFor(p, fn, out);
   if (p.instrs.length === 0) return output;
   const arena = allocate(p.arenaSize, `${fn}: intermediates`, pooled);
   const arrays: Arrays = { inputs, arena, output };
@@ -136,8 +138,14 @@ export function runSync(p: Program, inputs: readonly Float32Array[], threads: nu
 }
 
 /** Runs `p` on the compute pool, one step at a time, without blocking the event loop. */
-export async function runAsync(p: Program, inputs: readonly Float32Array[], threads: number, fn: string): Promise<Float32Array> {
-  const output = outputFor(p, fn);
+export async function runAsync(
+  p: Program,
+  inputs: readonly Float32Array[],
+  threads: number,
+  fn: string,
+  out?: Float32Array,
+): Promise<Float32Array> {
+  const output = outputFor(p, fn, out);
   if (p.instrs.length === 0) return output;
   // The arena is this call's alone until it is given back: concurrent einsums never share one.
   const arena = allocate(p.arenaSize, `${fn}: intermediates`, pooled);
