@@ -44,6 +44,18 @@ describe('nmMatmul', () => {
     },
   );
 
+  it.each([[2, 4], [1, 2], [3, 5], [5, 16]] as [number, number][])(
+    '%i:%i matches at 9-16 tokens whose rows sit a multiple of 4 KiB apart (copied apart first)',
+    (n, m) => {
+      const k = 5120; // 20 KiB rows: every token's row in the same L1 sets
+      const w = nmCompress(nmPrune(uniform([33, k], 11 * m), { n, m }), { n, m });
+      for (const tokens of [9, 12, 13, 16]) {
+        const x = uniform([tokens, k], 3000 + tokens);
+        expect(worstBoundRatio(nmMatmulSync(x, w).data, reference(x, w), k), `${n}:${m} tokens ${tokens}`).toBeLessThanOrEqual(1);
+      }
+    },
+  );
+
   it.each([[2, 4], [1, 8], [3, 5]] as [number, number][])(
     '%i:%i matches with the sums of many row panels and K blocks carried in a poisoned output',
     async (n, m) => {

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "../../core/aligned_buffer.h"
 #include "nm_kernels.h"
@@ -80,10 +81,10 @@ inline __m512 load_group(const float* p, __mmask16 gmask) {
 // group of m activations sits in one register, and each kept slot is one
 // permute and one FMA for 16 rows, its indices decoded as they are used.
 template <int T, int M>
-inline void few_group(const NmView& w, int64_t rb, int64_t g, const float* x, __mmask16 gmask, bool narrow,
+inline void few_group(const NmView& w, int64_t rb, int64_t g, const float* x, int64_t ldx, __mmask16 gmask, bool narrow,
                       const ShiftDecoder& shift_decode, const ByteShiftDecoder& byte_decode, __m512 (&acc)[T]) {
   __m512 xg[T];
-  for (int t = 0; t < T; ++t) xg[t] = load_group<M>(x + t * w.k + g * w.m, gmask);
+  for (int t = 0; t < T; ++t) xg[t] = load_group<M>(x + t * ldx + g * w.m, gmask);
   const float* vals = nm_block_values(w, rb, g);
   const uint8_t* recs = nm_block_records(w, rb, g);
   for (int s = 0; s < w.n; ++s) {
@@ -97,7 +98,7 @@ inline void few_group(const NmView& w, int64_t rb, int64_t g, const float* x, __
 // A few tokens of row blocks [rb0, rb1), the groups taking turns over C
 // chains of sums (summed at the end).
 template <int T, int M, int C>
-void rows_c(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
+void rows_c(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t ldx, const float* bias, float* y) {
   const __mmask16 gmask = static_cast<__mmask16>(w.m >= 16 ? 0xFFFF : (1u << w.m) - 1u);
   const bool narrow = M == 2 || M == 4 || (M == 0 && w.bits <= 2);
   const ShiftDecoder shift_decode(w.bits);
@@ -108,8 +109,8 @@ void rows_c(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
       for (int t = 0; t < T; ++t) chains[c][t] = _mm512_setzero_ps();
     int64_t g = 0;
     for (; g + C <= w.groups; g += C)
-      for (int c = 0; c < C; ++c) few_group<T, M>(w, rb, g + c, x, gmask, narrow, shift_decode, byte_decode, chains[c]);
-    for (; g < w.groups; ++g) few_group<T, M>(w, rb, g, x, gmask, narrow, shift_decode, byte_decode, chains[0]);
+      for (int c = 0; c < C; ++c) few_group<T, M>(w, rb, g + c, x, ldx, gmask, narrow, shift_decode, byte_decode, chains[c]);
+    for (; g < w.groups; ++g) few_group<T, M>(w, rb, g, x, ldx, gmask, narrow, shift_decode, byte_decode, chains[0]);
     __m512 (&acc)[T] = chains[0];
     for (int c = 1; c < C; ++c)
       for (int t = 0; t < T; ++t) acc[t] = _mm512_add_ps(acc[t], chains[c][t]);
@@ -125,9 +126,9 @@ void rows_c(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
 // slot a group (1:2, 1:4, 1:8) four chains measured 15-40 % slower, and two
 // chains at two tokens slower too (docs/PERF.md, N:M item 23).
 template <int T, int M>
-void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
-  if (T == 1 && w.n >= 2) return rows_c<T, M, 4>(w, rb0, rb1, x, bias, y);
-  rows_c<T, M, 1>(w, rb0, rb1, x, bias, y);
+void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t ldx, const float* bias, float* y) {
+  if (T == 1 && w.n >= 2) return rows_c<T, M, 4>(w, rb0, rb1, x, ldx, bias, y);
+  rows_c<T, M, 1>(w, rb0, rb1, x, ldx, bias, y);
 }
 
 // Groups whose activations one 16-float load covers: the span that a set of
@@ -301,17 +302,38 @@ void span_rows(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_
   }
 }
 
-// Up to 8 tokens decode their indices as they go (storing and reloading
-// them would cost more than it saves); more tokens decode once per block.
+// Up to 16 tokens decode their indices as they go, up to 12 tokens a pass
+// (storing and reloading them would cost more than it saves); more tokens
+// decode once per block. At 9-16 tokens this runs 1.2-1.9x faster than the
+// span tiles, which there ran the 50 % patterns at 0.7-1.0x dense
+// (docs/PERF.md, N:M item 25).
+constexpr int64_t kFewMaxTokens = 16;
+constexpr int kFewPass = 12;  // tokens one pass takes: 12 sums and 12 groups in registers
+
 void rows_kernel(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t tokens,
                  const float* bias, float* y) {
-  using Few = void (*)(const NmView&, int64_t, int64_t, const float*, const float*, float*);
-#define TF_FEW(M) {&rows_t<1, M>, &rows_t<2, M>, &rows_t<3, M>, &rows_t<4, M>, &rows_t<5, M>, &rows_t<6, M>, &rows_t<7, M>, &rows_t<8, M>}
-  static constexpr Few kFew[5][8] = {TF_FEW(0), TF_FEW(2), TF_FEW(4), TF_FEW(8), TF_FEW(16)};
+  using Few = void (*)(const NmView&, int64_t, int64_t, const float*, int64_t, const float*, float*);
+#define TF_FEW(M)                                                                                     \
+  {&rows_t<1, M>, &rows_t<2, M>, &rows_t<3, M>, &rows_t<4, M>,  &rows_t<5, M>,  &rows_t<6, M>, \
+   &rows_t<7, M>, &rows_t<8, M>, &rows_t<9, M>, &rows_t<10, M>, &rows_t<11, M>, &rows_t<12, M>}
+  static constexpr Few kFew[5][kFewPass] = {TF_FEW(0), TF_FEW(2), TF_FEW(4), TF_FEW(8), TF_FEW(16)};
 #undef TF_FEW
-  if (tokens <= 8) {
+  if (tokens <= kFewMaxTokens) {
     const int form = w.m == 2 ? 1 : w.m == 4 ? 2 : w.m == 8 ? 3 : w.m == 16 ? 4 : 0;
-    return kFew[form][tokens - 1](w, rb0, rb1, x, bias, y);
+    // Token rows a multiple of 4 KiB apart fall into the same L1 sets; past
+    // 8 tokens that evicts what a pass reuses, so such rows are copied a
+    // line further apart first (at 12 tokens of k = 3072, 2:4 0.93 -> 1.37x
+    // dense). At 8 tokens or fewer the copy costs more than it saves.
+    int64_t ldx = w.k;
+    if (tokens > 8 && (w.k * int64_t(sizeof(float))) % 4096 == 0) {
+      ldx = w.k + kNmLanes;
+      static thread_local AlignedBuffer x_buf;
+      float* xp = x_buf.floats(static_cast<size_t>(tokens * ldx));
+      for (int64_t t = 0; t < tokens; ++t) std::memcpy(xp + t * ldx, x + t * w.k, sizeof(float) * w.k);
+      x = xp;
+    }
+    for (; tokens > kFewPass; tokens -= 8, x += 8 * ldx, y += 8 * w.rows) kFew[form][7](w, rb0, rb1, x, ldx, bias, y);
+    return kFew[form][tokens - 1](w, rb0, rb1, x, ldx, bias, y);
   }
   span_rows(w, rb0, rb1, x, tokens, bias, y);
 }
