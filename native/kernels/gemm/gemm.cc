@@ -86,10 +86,8 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
         bblock = nullptr;
       }
       if (small_m) {  // packed B, few rows: stream its panels
-        for (int64_t jr = 0; jr < nc; jr += nr)
-          kern.small_m(static_cast<int>(m1 - m0), std::min<int64_t>(nr, nc - jr), kc,
-                       g.a + m0 * g.rs_a + pc * g.cs_a, g.rs_a, g.cs_a, bblock + jr * kc, nr,
-                       g.c + m0 * g.rs_c + jc + jr, g.rs_c, g.alpha, beta);
+        kern.small_m_panels(static_cast<int>(m1 - m0), nc, kc, g.a + m0 * g.rs_a + pc * g.cs_a, g.rs_a,
+                            g.cs_a, bblock, g.c + m0 * g.rs_c + jc, g.rs_c, g.alpha, beta);
         continue;
       }
       for (int64_t ic = m0; ic < m1; ic += mcb) {
