@@ -7,7 +7,7 @@ import { info, nmCompress, nmMatmul, nmMatmulSync, nmPrune, NMSparseMatrix, rand
 import { native } from '../../lib/native';
 import { matmulRef, uniform, worstBoundRatio } from '../helpers/reference';
 
-const PATTERNS: [number, number][] = [[2, 4], [1, 4], [2, 8], [4, 8], [1, 8], [1, 2], [3, 5], [5, 16]];
+const PATTERNS: [number, number][] = [[2, 4], [1, 4], [2, 8], [4, 8], [1, 8], [1, 2], [2, 3], [3, 5], [5, 16]];
 
 function reference(x: Tensor, w: NMSparseMatrix, bias?: Tensor) {
   const ref = matmulRef(x, w.toDense(), false, true);
@@ -22,7 +22,7 @@ function reference(x: Tensor, w: NMSparseMatrix, bias?: Tensor) {
 describe('nmMatmul', () => {
   it.each(PATTERNS)('%i:%i matches the float64 reference over token counts and row counts', (n, m) => {
     for (const rows of [1, 16, 17, 45])
-      for (const tokens of [1, 2, 5, 8, 9, 31, 130]) {
+      for (const tokens of [1, 2, 3, 4, 5, 8, 9, 31, 130]) {
         const k = m * (rows % 2 ? 7 : 12);
         const w = nmCompress(nmPrune(uniform([rows, k], rows + tokens), { n, m }), { n, m });
         const x = uniform([tokens, k], 1000 + tokens);

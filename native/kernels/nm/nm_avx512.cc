@@ -77,58 +77,70 @@ inline __m512 load_group(const float* p, __mmask16 gmask) {
   return _mm512_maskz_loadu_ps(gmask, p);  // M == 0: any other group size
 }
 
-// Group g's kept slots of row block rb into acc, for T tokens: each token's
-// group of m activations sits in one register, and each kept slot is one
-// permute and one FMA for 16 rows, its indices decoded as they are used.
-template <int T, int M>
-inline void few_group(const NmView& w, int64_t rb, int64_t g, const float* x, int64_t ldx, __mmask16 gmask, bool narrow,
-                      const ShiftDecoder& shift_decode, const ByteShiftDecoder& byte_decode, __m512 (&acc)[T]) {
-  __m512 xg[T];
-  for (int t = 0; t < T; ++t) xg[t] = load_group<M>(x + t * ldx + g * w.m, gmask);
-  const float* vals = nm_block_values(w, rb, g);
-  const uint8_t* recs = nm_block_records(w, rb, g);
-  for (int s = 0; s < w.n; ++s) {
-    const __m512 v = _mm512_loadu_ps(vals + s * kNmLanes);
-    const uint8_t* rec = recs + s * nm_record_bytes(w);
-    const __m512i idx = M == 2 ? shift_decode.unmasked(rec) : narrow ? shift_decode(rec) : byte_decode(rec);
-    for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(v, _mm512_permutexvar_ps(idx, xg[t]), acc[t]);
-  }
-}
-
-// A few tokens of row blocks [rb0, rb1), the groups taking turns over C
-// chains of sums (summed at the end).
-template <int T, int M, int C>
-void rows_c(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t ldx, const float* bias, float* y) {
+// T tokens of row blocks [rb0, rb1): each block's slots stream in storage
+// order with stepping pointers (no offsets recomputed per group), each
+// token's group of m activations in one register, each kept slot one
+// permute and one FMA per token for 16 rows, its indices decoded as used.
+// Groups take turns over C chains of sums, so that T * C sums are in flight
+// (one chain at one token waits on the FMA latency at every slot).
+// Narrow: the records decode by a shift alone.
+template <int T, int M, bool Narrow>
+void few_tokens(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t ldx, const float* bias, float* y) {
+  constexpr int C = T == 1 ? 4 : T == 2 ? 2 : 1;
   const __mmask16 gmask = static_cast<__mmask16>(w.m >= 16 ? 0xFFFF : (1u << w.m) - 1u);
-  const bool narrow = M == 2 || M == 4 || (M == 0 && w.bits <= 2);
   const ShiftDecoder shift_decode(w.bits);
   const ByteShiftDecoder byte_decode(w.bits);
+  const int n = w.n;
+  const int64_t m = M ? M : w.m, rec_bytes = nm_record_bytes(w);
   for (int64_t rb = rb0; rb < rb1; ++rb) {
-    __m512 chains[C][T];
+    const float* v = nm_block_values(w, rb, 0);
+    const uint8_t* rec = nm_block_records(w, rb, 0);
+    const float* xp = x;
+    __m512 acc[C][T];
     for (int c = 0; c < C; ++c)
-      for (int t = 0; t < T; ++t) chains[c][t] = _mm512_setzero_ps();
+      for (int t = 0; t < T; ++t) acc[c][t] = _mm512_setzero_ps();
+    auto group = [&](__m512 (&a)[T]) {
+      __m512 xg[T];
+      for (int t = 0; t < T; ++t) xg[t] = load_group<M>(xp + t * ldx, gmask);
+      for (int s = 0; s < n; ++s) {
+        const __m512i idx = M == 2 ? shift_decode.unmasked(rec) : Narrow ? shift_decode(rec) : byte_decode(rec);
+        const __m512 vs = _mm512_loadu_ps(v);
+        for (int t = 0; t < T; ++t) a[t] = _mm512_fmadd_ps(vs, _mm512_permutexvar_ps(idx, xg[t]), a[t]);
+        v += kNmLanes;
+        rec += rec_bytes;
+      }
+      xp += m;
+    };
     int64_t g = 0;
-    for (; g + C <= w.groups; g += C)
-      for (int c = 0; c < C; ++c) few_group<T, M>(w, rb, g + c, x, ldx, gmask, narrow, shift_decode, byte_decode, chains[c]);
-    for (; g < w.groups; ++g) few_group<T, M>(w, rb, g, x, ldx, gmask, narrow, shift_decode, byte_decode, chains[0]);
-    __m512 (&acc)[T] = chains[0];
+    for (; g + C <= w.groups; g += C) {  // spelled out: a loop over c left the chains in memory
+      group(acc[0]);
+      if constexpr (C >= 2) group(acc[C >= 2 ? 1 : 0]);
+      if constexpr (C >= 4) {
+        group(acc[C >= 4 ? 2 : 0]);
+        group(acc[C >= 4 ? 3 : 0]);
+      }
+    }
+    for (; g < w.groups; ++g) group(acc[0]);
     for (int c = 1; c < C; ++c)
-      for (int t = 0; t < T; ++t) acc[t] = _mm512_add_ps(acc[t], chains[c][t]);
+      for (int t = 0; t < T; ++t) acc[0][t] = _mm512_add_ps(acc[0][t], acc[c][t]);
     const __mmask16 keep = valid_rows(w, rb);
     const __m512 b = bias ? _mm512_maskz_loadu_ps(keep, bias + rb * kNmLanes) : _mm512_setzero_ps();
     for (int t = 0; t < T; ++t)
-      _mm512_mask_storeu_ps(y + t * w.rows + rb * kNmLanes, keep, _mm512_add_ps(acc[t], b));
+      _mm512_mask_storeu_ps(y + t * w.rows + rb * kNmLanes, keep, _mm512_add_ps(acc[0][t], b));
   }
 }
 
-// One token with two or more kept slots a group has a single chain of
-// dependent FMAs; four chains ran 2:4 and 4:8 1.2-1.4x faster. With one
-// slot a group (1:2, 1:4, 1:8) four chains measured 15-40 % slower, and two
-// chains at two tokens slower too (docs/PERF.md, N:M item 23).
+// The record decoding is chosen at compile time where the group size is.
 template <int T, int M>
 void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64_t ldx, const float* bias, float* y) {
-  if (T == 1 && w.n >= 2) return rows_c<T, M, 4>(w, rb0, rb1, x, ldx, bias, y);
-  rows_c<T, M, 1>(w, rb0, rb1, x, ldx, bias, y);
+  if constexpr (M == 2 || M == 4) {
+    few_tokens<T, M, true>(w, rb0, rb1, x, ldx, bias, y);
+  } else if constexpr (M == 8 || M == 16) {
+    few_tokens<T, M, false>(w, rb0, rb1, x, ldx, bias, y);
+  } else {
+    if (w.bits <= 2) return few_tokens<T, M, true>(w, rb0, rb1, x, ldx, bias, y);
+    few_tokens<T, M, false>(w, rb0, rb1, x, ldx, bias, y);
+  }
 }
 
 // Groups whose activations one 16-float load covers: the span that a set of
