@@ -87,53 +87,62 @@ void rows_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const flo
 // right element whatever bits lie above it: a record half is decoded by one
 // broadcast from memory and one per-lane shift, no mask and no pdep. That
 // halves the work per kept slot where there is one token to share it.
-// Group g's kept slots of row block rb into acc, for T tokens.
-template <int T, int M>
-inline void pow2_group(const NmView& w, int64_t rb, int64_t g, const float* x, __m256i shift, __m256 (&acc)[T][2]) {
-  __m256 xg[T];
-  for (int t = 0; t < T; ++t) {
-    const float* p = x + t * w.k + g * M;
-    if constexpr (M == 2) xg[t] = _mm256_castpd_ps(_mm256_broadcast_sd(reinterpret_cast<const double*>(p)));
-    if constexpr (M == 4) xg[t] = _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
-    if constexpr (M == 8) xg[t] = _mm256_loadu_ps(p);
-  }
-  const float* vals = nm_block_values(w, rb, g);
-  const uint8_t* recs = nm_block_records(w, rb, g);
-  for (int s = 0; s < w.n; ++s)
-    for (int h = 0; h < 2; ++h) {
-      // Lanes 8h.. start at bit 8 * bits * h: byte bits * h of the record
-      // (a read past the last record lands in the storage's padding).
-      const float* word = reinterpret_cast<const float*>(recs + s * nm_record_bytes(w) + w.bits * h);
-      const __m256i idx = _mm256_srlv_epi32(_mm256_castps_si256(_mm256_broadcast_ss(word)), shift);
-      const __m256 v = _mm256_loadu_ps(vals + s * kNmLanes + 8 * h);
-      for (int t = 0; t < T; ++t) {
-        const __m256 sel = M == 8 ? _mm256_permutevar8x32_ps(xg[t], idx) : _mm256_permutevar_ps(xg[t], idx);
-        acc[t][h] = _mm256_fmadd_ps(v, sel, acc[t][h]);
-      }
-    }
-}
-
-// One token has two sums, too few to hide the FMA latency once the decode
-// is this cheap, so groups take turns over four chains, summed at the end
-// (1.4-1.9x at one token; docs/PERF.md, N:M item 23).
+// A row block's slots stream in storage order with stepping pointers.
 template <int T, int M>
 void rows_pow2_t(const NmView& w, int64_t rb0, int64_t rb1, const float* x, const float* bias, float* y) {
   static_assert(M == 2 || M == 4 || M == 8, "groups of 2, 4 or 8");
-  constexpr int C = T == 1 ? 4 : 1;  // two chains at two tokens measured 30-40 % slower
+  // One token has two sums, too few to hide the FMA latency once the decode
+  // is this cheap, so groups take turns over four chains, summed at the end.
+  constexpr int C = T == 1 ? 4 : T == 2 ? 2 : 1;
   const __m256i shift = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(w.bits));
+  const int n = w.n;
+  const int64_t rec_bytes = nm_record_bytes(w), half_bytes = w.bits;
   for (int64_t rb = rb0; rb < rb1; ++rb) {
-    __m256 chains[C][T][2];
+    const float* v = nm_block_values(w, rb, 0);
+    const uint8_t* rec = nm_block_records(w, rb, 0);
+    const float* xp = x;
+    __m256 acc[C][T][2];
     for (int c = 0; c < C; ++c)
-      for (int t = 0; t < T; ++t) chains[c][t][0] = chains[c][t][1] = _mm256_setzero_ps();
+      for (int t = 0; t < T; ++t) acc[c][t][0] = acc[c][t][1] = _mm256_setzero_ps();
+    auto group = [&](__m256 (&a)[T][2]) {
+      __m256 xg[T];
+      for (int t = 0; t < T; ++t) {
+        const float* p = xp + t * w.k;
+        if constexpr (M == 2) xg[t] = _mm256_castpd_ps(_mm256_broadcast_sd(reinterpret_cast<const double*>(p)));
+        if constexpr (M == 4) xg[t] = _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
+        if constexpr (M == 8) xg[t] = _mm256_loadu_ps(p);
+      }
+      for (int s = 0; s < n; ++s) {
+        for (int h = 0; h < 2; ++h) {
+          // Lanes 8h.. start at bit 8 * bits * h: byte bits * h of the record
+          // (a read past the last record lands in the storage's padding).
+          const float* word = reinterpret_cast<const float*>(rec + half_bytes * h);
+          const __m256i idx = _mm256_srlv_epi32(_mm256_castps_si256(_mm256_broadcast_ss(word)), shift);
+          const __m256 vs = _mm256_loadu_ps(v + 8 * h);
+          for (int t = 0; t < T; ++t) {
+            const __m256 sel = M == 8 ? _mm256_permutevar8x32_ps(xg[t], idx) : _mm256_permutevar_ps(xg[t], idx);
+            a[t][h] = _mm256_fmadd_ps(vs, sel, a[t][h]);
+          }
+        }
+        v += kNmLanes;
+        rec += rec_bytes;
+      }
+      xp += M;
+    };
     int64_t g = 0;
-    for (; g + C <= w.groups; g += C)
-      for (int c = 0; c < C; ++c) pow2_group<T, M>(w, rb, g + c, x, shift, chains[c]);
-    for (; g < w.groups; ++g) pow2_group<T, M>(w, rb, g, x, shift, chains[0]);
-    __m256 (&acc)[T][2] = chains[0];
+    for (; g + C <= w.groups; g += C) {  // spelled out: a loop over c left the chains in memory
+      group(acc[0]);
+      if constexpr (C >= 2) group(acc[C >= 2 ? 1 : 0]);
+      if constexpr (C >= 4) {
+        group(acc[C >= 4 ? 2 : 0]);
+        group(acc[C >= 4 ? 3 : 0]);
+      }
+    }
+    for (; g < w.groups; ++g) group(acc[0]);
     for (int c = 1; c < C; ++c)
       for (int t = 0; t < T; ++t)
-        for (int h = 0; h < 2; ++h) acc[t][h] = _mm256_add_ps(acc[t][h], chains[c][t][h]);
-    store_rows<T>(w, rb, acc, bias, y);
+        for (int h = 0; h < 2; ++h) acc[0][t][h] = _mm256_add_ps(acc[0][t][h], acc[c][t][h]);
+    store_rows<T>(w, rb, acc[0], bias, y);
   }
 }
 
