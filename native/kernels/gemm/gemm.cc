@@ -8,6 +8,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "../../core/aligned_buffer.h"
 #include "../../core/thread_pool.h"
@@ -122,17 +123,26 @@ int useful_threads(const GemmArgs& g, int max_threads) {
   return std::max(1, std::min(nt, by_work));
 }
 
-// Chooses a tm x tn grid (tm * tn == nt) that minimises repeated packing,
-// tn * M + tm * N, while giving each thread at least one register tile.
+// Chooses a tm x tn grid (tm * tn == nt), each thread at least one register
+// tile, by a per-k cost of the slowest thread's block in cycles: its register
+// tiles (mr cycles each), A's rows packed once per column block (8 a row), B's
+// columns read from the shared cache (0.4) and, unpacked, packed (0.5). The
+// weights were fitted to two-thread timings of 10 shapes (docs/PERF.md, GEMM
+// item 21): splitting N repacks all of A in every thread, splitting M reads
+// all of B in every thread, and uneven tile counts idle a thread.
 void choose_grid(const GemmKernelInfo& kern, const GemmArgs& g, int nt, int* tm, int* tn) {
+  const int64_t mp = (g.m + kern.mr - 1) / kern.mr, np = (g.n + kern.nr - 1) / kern.nr;
   double best = -1;
   *tm = 1;
   *tn = 1;
   for (int a = 1; a <= nt; ++a) {
     if (nt % a) continue;
-    int b = nt / a;
-    if ((g.m + kern.mr - 1) / kern.mr < a || (g.n + kern.nr - 1) / kern.nr < b) continue;
-    double cost = static_cast<double>(b) * g.m + static_cast<double>(a) * g.n;
+    const int b = nt / a;
+    if (mp < a || np < b) continue;
+    const double rows = double((mp + a - 1) / a) * kern.mr, cols = double((np + b - 1) / b) * kern.nr;
+    const double col_blocks = std::ceil(cols / kern.nc);
+    const double tiles = double((mp + a - 1) / a) * double((np + b - 1) / b);
+    const double cost = tiles * kern.mr + 8.0 * rows * col_blocks + (g.b_packed ? 0.4 : 0.9) * cols;
     if (best < 0 || cost < best) {
       best = cost;
       *tm = a;
