@@ -125,7 +125,7 @@ describe('matmul', () => {
   });
 
   it('packed weights match the reference across blocks, small M, transposes and threads', async () => {
-    for (const [m, k, n] of [[1, 7, 5], [2, 3, 40], [2, 259, 65], [3, 300, 1100], [4, 257, 33], [5, 64, 2050], [13, 513, 97], [130, 70, 1030], [1, 768, 3072]])
+    for (const [m, k, n] of [[1, 7, 5], [2, 3, 40], [2, 259, 65], [3, 300, 1100], [4, 257, 33], [5, 64, 2050], [8, 300, 70], [11, 257, 65], [12, 33, 1030], [13, 513, 97], [130, 70, 1030], [1, 768, 3072]])
       for (const transpose of [false, true])
         for (const threads of [1, 2]) {
           const x = uniform([m, k], seed++), w = uniform(transpose ? [n, k] : [k, n], seed++);

@@ -19,7 +19,7 @@ for (const [m, n, k] of [[1, 1, 1], [7, 13, 5], [33, 17, 300], [97, 65, 129], [2
 cases.push({ a: [3, 4, 21, 19], b: [3, 4, 19, 11], transA: false, transB: false, seedA: 7, seedB: 8, threads: 2 });
 cases.push({ a: [6, 37, 50], b: [50, 29], transA: false, transB: false, seedA: 9, seedB: 10, threads: 2 });
 // Packed weights: small-M streaming and the tiled path, across column blocks.
-for (const [m, k, n] of [[1, 300, 1100], [2, 259, 65], [3, 7, 40], [4, 33, 70], [40, 300, 1100]])
+for (const [m, k, n] of [[1, 300, 1100], [2, 259, 65], [3, 7, 40], [4, 33, 70], [9, 100, 70], [40, 300, 1100]])
   for (const transB of [false, true])
     cases.push({ a: [m, k], b: transB ? [n, k] : [k, n], transA: false, transB, seedA: seed++, seedB: seed++, threads: 2, packed: true });
 

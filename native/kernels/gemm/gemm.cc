@@ -54,7 +54,7 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
     return;
   }
   const PackedB* packed = g.b_packed;
-  const bool small_m = m1 - m0 <= (packed ? kSmallMPacked : kSmallM);
+  const bool small_m = m1 - m0 <= (packed ? kern.small_m_packed : kSmallM);
   if (small_m && !packed && g.cs_b == 1) {
     kern.small_m(static_cast<int>(m1 - m0), n1 - n0, g.k, g.a + m0 * g.rs_a, g.rs_a, g.cs_a,
                  g.b + n0, g.rs_b, g.c + m0 * g.rs_c + n0, g.rs_c, g.alpha, g.beta);
@@ -98,6 +98,13 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
         // B micro-panels stream past it from the L2-resident packed block.
         for (int64_t ir = 0; ir < mc; ir += mr) {
           const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+          if (bblock && m_eff < mr && m_eff <= kern.small_m_packed) {
+            // A last, partial row panel: its rows stream the panels once
+            // (a register tile would cost as much as mr rows).
+            kern.small_m_panels(m_eff, nc, kc, g.a + (ic + ir) * g.rs_a + pc * g.cs_a, g.rs_a, g.cs_a, bblock,
+                                g.c + (ic + ir) * g.rs_c + jc, g.rs_c, g.alpha, beta);
+            continue;
+          }
           const float* ap = abuf + (ir / mr) * kc * mr;
           for (int64_t jr = 0; jr < nc; jr += nr) {
             const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));

@@ -88,7 +88,7 @@ void kernel(int64_t kc, const float* ap, const float* b, int64_t ldb, float* c, 
 
 const GemmKernelInfo& gemm_kernel_avx2() {
   static const GemmKernelInfo info{"avx2-6x16", kMr, kNr, 120, 256, 1024, &kernel, &small_m_rows,
-                                   &small_m_panels<kNr, 8>};
+                                   &small_m_panels<kNr, 8, 4>, 4};
   return info;
 }
 

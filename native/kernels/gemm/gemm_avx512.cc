@@ -93,7 +93,7 @@ void kernel(int64_t kc, const float* ap, const float* b, int64_t ldb, float* c, 
 
 const GemmKernelInfo& gemm_kernel_avx512() {
   static const GemmKernelInfo info{"avx512-12x32", kMr, kNr, 240, 256, 1024, &kernel, &small_m_rows,
-                                   &small_m_panels<kNr, 16>};
+                                   &small_m_panels<kNr, 16, 12>, 12};
   return info;
 }
 

@@ -35,7 +35,7 @@ void kernel(int64_t kc, const float* ap, const float* b, int64_t ldb, float* c, 
 
 const GemmKernelInfo& gemm_kernel_generic() {
   static const GemmKernelInfo info{"generic-4x8", kMr, kNr, 128, 256, 2048, &kernel, &small_m_rows,
-                                   &small_m_panels<kNr, 4>};
+                                   &small_m_panels<kNr, 4, 4>, 4};
   return info;
 }
 

@@ -21,14 +21,14 @@ using GemmSmallM = void (*)(int m, int64_t n, int64_t k, const float* a, int64_t
                             int64_t cs_a, const float* b, int64_t rs_b, float* c, int64_t rs_c,
                             float alpha, float beta);
 // The same for a packed B block (nc columns in panels of nr, kc rows each),
-// m <= kSmallMPacked: each panel streams once, contiguously, and all rows sum
-// in registers. Measured at 768 x 3072 (AVX-512): 0.10 / 0.12 / 0.13 / 0.14
-// ms for 1-4 rows against 0.28 tiled.
+// m <= small_m_packed rows: each panel streams once, contiguously, and all
+// rows sum in registers. Measured at 768 x 3072 (AVX-512): 0.10 / 0.12 / 0.13 / 0.14
+// ms for 1-4 rows, 0.19 for 8 and 0.24 for 10, against 0.28 tiled for any of
+// them; the driver also runs a last, partial row panel through it.
 using GemmSmallMPanels = void (*)(int m, int64_t nc, int64_t kc, const float* a, int64_t rs_a,
                                   int64_t cs_a, const float* bblock, float* c, int64_t rs_c,
                                   float alpha, float beta);
 constexpr int kSmallM = 4;
-constexpr int kSmallMPacked = 4;
 
 struct GemmKernelInfo {
   const char* name;
@@ -37,6 +37,7 @@ struct GemmKernelInfo {
   GemmMicrokernel kernel;
   GemmSmallM small_m;
   GemmSmallMPanels small_m_panels;
+  int small_m_packed;  // most rows small_m_panels takes: its sums fill half the registers
 };
 
 // One per tier, each defined in its own translation unit.
