@@ -39,6 +39,10 @@ describe('matmul', () => {
     check([67, 613], [67, 45], true, false); // m crosses mc
     check([1, 768], [768, 3072]); // matrix-vector (decode) shape
     check([130, 70], [50, 70], false, true, 1);
+    // 5-11 rows read B in place in whole panels, the last partial one by tiles
+    check([7, 300], [300, 70]);
+    check([11, 513], [513, 97]);
+    check([300, 9], [300, 65], true, false); // transposed A
   });
 
   it('handles empty dims: K = 0 gives zeros, M = 0 and N = 0 give empty results', () => {

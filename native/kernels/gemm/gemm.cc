@@ -88,7 +88,7 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
       }
       if (small_m) {  // packed B, few rows: stream its panels
         kern.small_m_panels(static_cast<int>(m1 - m0), nc, kc, g.a + m0 * g.rs_a + pc * g.cs_a, g.rs_a,
-                            g.cs_a, bblock, g.c + m0 * g.rs_c + jc, g.rs_c, g.alpha, beta);
+                            g.cs_a, bblock, kc, nr, g.c + m0 * g.rs_c + jc, g.rs_c, g.alpha, beta);
         continue;
       }
       for (int64_t ic = m0; ic < m1; ic += mcb) {
@@ -98,15 +98,22 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
         // B micro-panels stream past it from the L2-resident packed block.
         for (int64_t ir = 0; ir < mc; ir += mr) {
           const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-          if (bblock && m_eff < mr && m_eff <= kern.small_m_packed) {
-            // A last, partial row panel: its rows stream the panels once
-            // (a register tile would cost as much as mr rows).
-            kern.small_m_panels(m_eff, nc, kc, g.a + (ic + ir) * g.rs_a + pc * g.cs_a, g.rs_a, g.cs_a, bblock,
-                                g.c + (ic + ir) * g.rs_c + jc, g.rs_c, g.alpha, beta);
-            continue;
+          // A partial row panel streams B's panels once, its sums in
+          // registers: a register tile would cost as much as mr rows. (B
+          // read in place: whole panels only; the tiles take the rest.)
+          int64_t jr0 = 0;
+          if (m_eff < mr && m_eff <= kern.small_m_packed) {
+            const float* a_rows = g.a + (ic + ir) * g.rs_a + pc * g.cs_a;
+            float* c_rows = g.c + (ic + ir) * g.rs_c + jc;
+            jr0 = direct_b ? nc / nr * nr : nc;
+            if (direct_b)
+              kern.small_m_panels(m_eff, jr0, kc, a_rows, g.rs_a, g.cs_a, g.b + pc * g.rs_b + jc, 1, g.rs_b,
+                                  c_rows, g.rs_c, g.alpha, beta);
+            else
+              kern.small_m_panels(m_eff, nc, kc, a_rows, g.rs_a, g.cs_a, bblock, kc, nr, c_rows, g.rs_c, g.alpha, beta);
           }
           const float* ap = abuf + (ir / mr) * kc * mr;
-          for (int64_t jr = 0; jr < nc; jr += nr) {
+          for (int64_t jr = jr0; jr < nc; jr += nr) {
             const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
             const float* bp = direct_b ? g.b + pc * g.rs_b + (jc + jr) : bblock + jr * kc;
             const int64_t ldb = direct_b ? g.rs_b : nr;

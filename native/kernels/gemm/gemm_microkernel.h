@@ -26,8 +26,8 @@ using GemmSmallM = void (*)(int m, int64_t n, int64_t k, const float* a, int64_t
 // ms for 1-4 rows, 0.19 for 8 and 0.24 for 10, against 0.28 tiled for any of
 // them; the driver also runs a last, partial row panel through it.
 using GemmSmallMPanels = void (*)(int m, int64_t nc, int64_t kc, const float* a, int64_t rs_a,
-                                  int64_t cs_a, const float* bblock, float* c, int64_t rs_c,
-                                  float alpha, float beta);
+                                  int64_t cs_a, const float* b, int64_t col_step, int64_t ldb, float* c,
+                                  int64_t rs_c, float alpha, float beta);
 constexpr int kSmallM = 4;
 
 struct GemmKernelInfo {
