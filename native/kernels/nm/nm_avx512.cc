@@ -111,16 +111,7 @@ void few_tokens(const NmView& w, int64_t rb0, int64_t rb1, const float* x, int64
       }
       xp += m;
     };
-    int64_t g = 0;
-    for (; g + C <= w.groups; g += C) {  // spelled out: a loop over c left the chains in memory
-      group(acc[0]);
-      if constexpr (C >= 2) group(acc[C >= 2 ? 1 : 0]);
-      if constexpr (C >= 4) {
-        group(acc[C >= 4 ? 2 : 0]);
-        group(acc[C >= 4 ? 3 : 0]);
-      }
-    }
-    for (; g < w.groups; ++g) group(acc[0]);
+    nm_groups_over_chains<C>(w.groups, acc, group);
     for (int c = 1; c < C; ++c)
       for (int t = 0; t < T; ++t) acc[0][t] = _mm512_add_ps(acc[0][t], acc[c][t]);
     const __mmask16 keep = valid_rows(w, rb);

@@ -46,6 +46,25 @@ inline int64_t nm_groups_per_block(int n, int m, int64_t row_bytes) {
   return g < 1 ? 1 : (g * n > kNmMaxSlots ? kNmMaxSlots / n : g);
 }
 
+// The few-token forms' walk over a row block: groups [0, groups) through
+// group(acc[c]), taking turns over C chains of sums (C = 1, 2 or 4) so that
+// more sums are in flight than the FMA latency needs. Spelled out: a loop over
+// the chains left them in memory (docs/PERF.md, N:M item 26).
+template <int C, class Acc, class Group>
+inline void nm_groups_over_chains(int64_t groups, Acc (&acc)[C], Group&& group) {
+  static_assert(C == 1 || C == 2 || C == 4, "1, 2 or 4 chains");
+  int64_t g = 0;
+  for (; g + C <= groups; g += C) {
+    group(acc[0]);
+    if constexpr (C >= 2) group(acc[C >= 2 ? 1 : 0]);
+    if constexpr (C >= 4) {
+      group(acc[C >= 4 ? 2 : 0]);
+      group(acc[C >= 4 ? 3 : 0]);
+    }
+  }
+  for (; g < groups; ++g) group(acc[0]);
+}
+
 // Activation chunks of the many-token form are k x chunk floats; past this
 // size a chunk would not stay in L2 while every row block streams through
 // it, so the reduction is taken in slices of at most this many bytes.
