@@ -51,6 +51,7 @@
       "sources": [
         "native/core/cpu_features.cc",
         "native/core/huge_pages.cc",
+        "native/core/malloc_tuning.cc",
         "native/core/thread_pool.cc",
         "native/core/timer.cc",
         "native/kernels/gemm/gemm.cc",

@@ -1,17 +1,31 @@
 // Output memory for kernels. A fresh multi-megabyte Float32Array is faulted
 // in 4 KiB at a time on first touch, which can cost more than the kernel that
 // fills it (a 32 MB GEMM output: 115 ms of faults against 100 ms of
-// arithmetic on the reference host); the addon's outputArray advises such
-// arrays onto huge pages (2 MiB faults) before anything touches them.
+// arithmetic on the reference host). Two remedies, by size: below glibc's
+// raised mmap threshold (native/core/malloc_tuning.h) arrays come from a heap
+// that keeps freed memory warm; above it, or where the allocator is not tuned,
+// from 4 MiB on, the addon's outputArray advises them onto huge pages (2 MiB
+// faults) before anything touches them.
 import { native } from './native';
 import { Tensor } from './tensor';
 
-/** From this many elements (4 MiB) an output goes through the addon. */
+/** From this many elements (4 MiB) an output may go through the addon. */
 export const HUGE_PAGE_MIN_ELEMENTS = (4 << 20) / 4;
+
+let freshMappingFrom: number | undefined;
+
+/** Elements from which an array is a fresh mapping, so huge pages pay. */
+function hugePagesFrom(): number {
+  if (freshMappingFrom === undefined) {
+    const m = native().info().malloc;
+    freshMappingFrom = Math.max(HUGE_PAGE_MIN_ELEMENTS, m.tuned ? m.reuseBelowBytes / 4 : 0);
+  }
+  return freshMappingFrom;
+}
 
 /** A zeroed Float32Array of n elements for a kernel to write. */
 export function outputArray(n: number): Float32Array {
-  return n >= HUGE_PAGE_MIN_ELEMENTS ? native().outputArray(n) : new Float32Array(n);
+  return n >= hugePagesFrom() ? native().outputArray(n) : new Float32Array(n);
 }
 
 /**
@@ -22,8 +36,8 @@ export function outputArray(n: number): Float32Array {
  * which is what NumPy's outputs cost too.
  */
 export function uninitialized(elements: number): Float32Array {
-  // Large arrays are fresh mappings either way: zeroed for free, and on huge pages.
-  if (elements >= HUGE_PAGE_MIN_ELEMENTS) return outputArray(elements);
+  // Fresh mappings are zeroed for free: put them on huge pages.
+  if (elements >= hugePagesFrom()) return outputArray(elements);
   const b = Buffer.allocUnsafeSlow(elements * 4);
   return new Float32Array(b.buffer, b.byteOffset, elements);
 }

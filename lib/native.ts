@@ -13,7 +13,22 @@ export interface NativeInfo {
   tier: IsaTierName;
   threads: number;
   kernels: { gemm: string; hashPopcount?: string };
+  malloc: MallocInfo;
   compiler: string;
+}
+
+/**
+ * Whether tensorfold raised glibc's mmap and trim thresholds at load, so that
+ * freed outputs are reused warm instead of returned to the OS and faulted in
+ * again (TENSORFOLD_MALLOC=system, or malloc settings in GLIBC_TUNABLES, keep
+ * the allocator's defaults).
+ */
+export interface MallocInfo {
+  tuned: boolean;
+  /** Allocations below this many bytes come from the reusable heap (0 when not tuned). */
+  reuseBelowBytes: number;
+  /** Why not tuned: 'disabled', 'GLIBC_TUNABLES', 'not glibc' or 'mallopt refused'. */
+  reason?: string;
 }
 
 /** C = alpha * op(A) * op(B) + beta * C over `batch` items, row-major. */

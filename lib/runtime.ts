@@ -15,6 +15,8 @@ export interface Info {
   tier: IsaTierName;
   threads: number;
   kernels: NativeInfo['kernels'];
+  /** Freed memory kept for reuse (see MallocInfo). */
+  malloc: NativeInfo['malloc'];
   compiler: string;
 }
 

@@ -1,6 +1,6 @@
 # Kernel sources and per-tier flags for builds outside node-gyp (sanitizer and
 # leak-check builds of the standalone self-tests). Keep in step with binding.gyp.
-CORE_SRC="native/core/cpu_features.cc native/core/huge_pages.cc native/core/thread_pool.cc native/core/timer.cc
+CORE_SRC="native/core/cpu_features.cc native/core/huge_pages.cc native/core/malloc_tuning.cc native/core/thread_pool.cc native/core/timer.cc
   native/kernels/gemm/gemm.cc native/kernels/gemm/gemm_pack.cc native/kernels/gemm/gemm_generic.cc native/kernels/gemm/gemm_ref.cc
   native/kernels/probe/fma_peak_generic.cc
   native/kernels/nm/nm.cc native/kernels/nm/nm_format.cc native/kernels/nm/nm_generic.cc

@@ -19,6 +19,7 @@ export function formatInfo(i: ReturnType<typeof info>, wisdom?: WisdomStatus): s
     `isa tier   ${i.tier}${i.tier !== i.maxTier ? ` (lowered from ${i.maxTier} by TENSORFOLD_ISA)` : ''}`,
     `threads    ${i.threads}`,
     `gemm       ${i.kernels.gemm}`,
+    `malloc     ${i.malloc.tuned ? `freed memory reused below ${i.malloc.reuseBelowBytes >> 20} MiB` : `system defaults (${i.malloc.reason})`}`,
     `compiler   ${i.compiler}`,
     ...(wisdom ? [`wisdom     ${wisdomLine(wisdom)}`] : []),
   ].join('\n');

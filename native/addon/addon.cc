@@ -4,6 +4,7 @@
 
 #include "../core/cpu_features.h"
 #include "../core/huge_pages.h"
+#include "../core/malloc_tuning.h"
 #include "../core/thread_pool.h"
 #include "../kernels/gemm/gemm.h"
 #include "../kernels/hash/hash_attention.h"
@@ -53,6 +54,12 @@ Napi::Value info(const Napi::CallbackInfo& cb) {
   kernels.Set("gemm", gemm_kernel_name(active_tier()));
   kernels.Set("hashPopcount", hash_popcount_name(active_tier(), false));
   r.Set("kernels", kernels);
+  const MallocTuning& mt = tune_malloc();
+  Napi::Object malloc_info = Napi::Object::New(env);
+  malloc_info.Set("tuned", mt.active);
+  malloc_info.Set("reuseBelowBytes", static_cast<double>(mt.reuse_below));
+  if (!mt.active) malloc_info.Set("reason", mt.reason);
+  r.Set("malloc", malloc_info);
   r.Set("compiler", __VERSION__);
   return r;
 }
@@ -94,6 +101,7 @@ Napi::Value output_array(const Napi::CallbackInfo& cb) {
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
+    tune_malloc();
     DefineAddon(exports, {
                              InstanceMethod<&Addon::Info>("info"),
                              InstanceMethod<&Addon::SetThreads>("setThreads"),

@@ -1,5 +1,7 @@
 // Kernel output memory: zeroed arrays of the asked length, large ones from the
 // addon (advised onto huge pages), and a clear error for a bad length.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outputArray } from '../../lib/memory';
 import { native } from '../../lib/native';
@@ -23,5 +25,37 @@ describe('outputArray', () => {
     expect(() => nat.outputArray(-1)).toThrow(/outputArray: n must be an integer in \[0, \d+\], got -1/);
     expect(() => nat.outputArray(1.5)).toThrow(/outputArray: n must be an integer/);
     expect(() => nat.outputArray('8')).toThrow(/outputArray: n must be an integer/);
+  });
+});
+
+// glibc returns a garbage collection's worth of freed outputs to the OS unless
+// its thresholds are raised; then every new output faults in page by page.
+const glibc = process.platform === 'linux' && Boolean((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime);
+
+describe.runIf(glibc)('freed outputs reused (malloc tuning)', () => {
+  const run = (env: Record<string, string>) =>
+    JSON.parse(
+      execFileSync(process.execPath, [join(__dirname, '..', 'helpers', 'reuse-child.cjs')], {
+        env: { ...process.env, ...env },
+        timeout: 60_000,
+      }).toString(),
+    ) as { malloc: { tuned: boolean; reuseBelowBytes: number; reason?: string }; faults: number; pages: number };
+
+  it('reuses collected outputs without faulting them in again', () => {
+    const tuned = run({});
+    expect(tuned.malloc).toEqual({ tuned: true, reuseBelowBytes: 32 << 20 });
+    expect(tuned.faults).toBeLessThan(0.05 * tuned.pages);
+  });
+
+  // With glibc's defaults the same loop faults in anywhere from 0 to 45 % of
+  // its pages, by how the heap happens to lie (docs/PERF.md, GEMM item 24):
+  // too erratic for a bound, so only the setting is checked.
+  it('keeps glibc defaults with TENSORFOLD_MALLOC=system', () => {
+    expect(run({ TENSORFOLD_MALLOC: 'system' }).malloc).toEqual({ tuned: false, reuseBelowBytes: 0, reason: 'disabled' });
+  });
+
+  it('leaves the allocator alone when GLIBC_TUNABLES sets malloc', () => {
+    const r = run({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=33554432' });
+    expect(r.malloc).toEqual({ tuned: false, reuseBelowBytes: 0, reason: 'GLIBC_TUNABLES' });
   });
 });
