@@ -64,6 +64,17 @@ export interface GemmCall {
   rsB?: number;
   csB?: number;
   rsC?: number;
+  /**
+   * An operand whose rows or columns are several index dims that no single
+   * stride walks (an einsum group that does not fuse): [size, stride] pairs,
+   * outermost first, flattened, whose sizes multiply to the dimension. Rows
+   * and columns go together and replace that operand's rsX/csX; the GEMM then
+   * reads it only while packing. Not with bPacked.
+   */
+  aRows?: readonly number[];
+  aCols?: readonly number[];
+  bRows?: readonly number[];
+  bCols?: readonly number[];
   threads?: number;
 }
 

@@ -51,6 +51,8 @@ function gemmCall(ins: Extract<Instr, { op: 'gemm' }>, arrays: Arrays, threads: 
     csB: ins.b.cs,
     rsC: ins.c.rs,
     threads,
+    ...(ins.a.rows ? { aRows: ins.a.rows, aCols: ins.a.cols } : {}),
+    ...(ins.b.rows ? { bRows: ins.b.rows, bCols: ins.b.cols } : {}),
   };
 }
 

@@ -32,7 +32,8 @@ function groupsAt(ids: readonly number[], c: Consumer): number[][] | null {
 /**
  * Higher is better: each consumer group the layout can walk as one strided
  * dimension, in the order the output or the other (existing) operand walks
- * it too.
+ * it too; on a tie, a unit stride where the output has its own, so that a
+ * group read through offset tables still copies contiguous runs.
  */
 export function layoutScore(layout: readonly number[], c: Consumer | null, sizes: readonly number[]): number {
   if (!c) return 0;
@@ -40,7 +41,7 @@ export function layoutScore(layout: readonly number[], c: Consumer | null, sizes
   if (!groups) return 0;
   const v: View = { buf: { kind: 'arena' }, offset: 0, ids: layout, strides: contiguousStrides(layout, sizes) };
   const other = c.known[0];
-  let score = 0;
+  let score = c.output && c.output[c.output.length - 1] === layout[layout.length - 1] ? 0.5 : 0;
   for (const g of groups) {
     const order = memoryOrder(v, g);
     if (fusedStride(v, order, sizes) === null) continue;

@@ -62,9 +62,16 @@ export function contractPair(b: ProgramBuilder, x: View, y: View, result: readon
   return gemmStep(b, a, c, groups, dst, next);
 }
 
+/**
+ * How the GEMM reads an input: in place (each of its index groups one
+ * strided dimension), through offset tables (groups that do not fuse: the
+ * GEMM's packing gathers them), or from a permuted copy.
+ */
+type Mode = 'fuse' | 'index' | 'copy';
+
 interface Choice {
-  copyA: boolean;
-  copyB: boolean;
+  modeA: Mode;
+  modeB: Mode;
   copyC: boolean;
   orders: Record<GroupName, number[]>;
   /** Leading batch indices run as separate GEMM calls (their strides do not chain). */
@@ -83,6 +90,25 @@ const USERS: Record<GroupName, readonly Who[]> = { batch: ['A', 'B', 'C'], m: ['
  */
 const CALL_COST = 16384;
 const MAX_CALLS = 256;
+
+/**
+ * An input read through offset tables costs this fraction of its elements
+ * each time the GEMM packs it, over a plain strided packing, while the
+ * packing copies runs of at least RUN contiguous elements; shorter runs
+ * cost proportionally more. A copy costs all of them, written and read
+ * again (docs/PERF.md, einsum item 11). A is packed once per block of
+ * NC_BLOCK columns, B once.
+ */
+const INDEX_COST = 0.25;
+const RUN = 16;
+const NC_BLOCK = 1024;
+
+/** Elements of `v` that `order`'s innermost dims put next to each other. */
+function unitRun(v: View, order: readonly number[], sizes: readonly number[]): number {
+  let run = 1;
+  for (let i = order.length - 1; i >= 0 && strideOf(v, order[i]) === run; i--) run *= sizes[order[i]];
+  return run;
+}
 
 /**
  * C narrower than one AVX-512 register tile (32 columns) runs one tile per
@@ -136,13 +162,16 @@ function splitBatch(batch: readonly number[], views: readonly View[], sizes: rea
 function commonOrders(
   groups: Groups,
   kept: Record<Who, View | null>,
+  indexed: Record<Who, View | null>,
   all: Record<Who, View | null>,
   sizes: readonly number[],
 ): { orders: Record<GroupName, number[]>; outer: number[] } | null {
   const orders = {} as Record<GroupName, number[]>;
   let outer: number[] = [];
   for (const name of ['batch', 'm', 'n', 'k'] as const) {
-    const views = USERS[name].map((who) => kept[who]).filter((v): v is View => v !== null);
+    // Offset tables cover rows and columns; the batch stays one stride.
+    const bound = name === 'batch' ? (who: Who) => kept[who] ?? indexed[who] : (who: Who) => kept[who];
+    const views = USERS[name].map(bound).filter((v): v is View => v !== null);
     const source = USERS[name].map((who) => all[who]).find((v) => v !== null);
     const first = views.length > 0 ? memoryOrder(views[0], groups[name]) : source ? memoryOrder(source, groups[name]) : [...groups[name]];
     if (allFuse(views, first, sizes)) {
@@ -158,21 +187,25 @@ function commonOrders(
   return { orders, outer };
 }
 
+const MODES: readonly Mode[] = ['fuse', 'index', 'copy'];
+
 /**
- * Picks which of A, B and (for the last step) the output to copy so that
- * each group is one strided dimension everywhere, or that looping over some
- * batch indices makes it so: the cheapest choice, counting elements copied
- * and calls made. Copying everything always works.
+ * Picks how to read A and B and whether to copy (for the last step) the
+ * output so that each group is one strided dimension wherever it is read in
+ * place, or that looping over some batch indices makes it so: the cheapest
+ * choice, counting elements copied or gathered and calls made. Copying
+ * everything always works.
  */
 function choose(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View | null): Choice {
   const sizes = b.sizes;
   const all = { A: a, B: c, C: dst };
   let best: Choice | null = null;
-  for (const copyA of [false, true])
-    for (const copyB of [false, true])
+  for (const modeA of MODES)
+    for (const modeB of MODES)
       for (const copyC of dst ? [false, true] : [true]) {
-        const kept = { A: copyA ? null : a, B: copyB ? null : c, C: copyC ? null : dst };
-        const found = commonOrders(groups, kept, all, sizes);
+        const kept = { A: modeA === 'fuse' ? a : null, B: modeB === 'fuse' ? c : null, C: copyC ? null : dst };
+        const indexed = { A: modeA === 'index' ? a : null, B: modeB === 'index' ? c : null, C: null };
+        const found = commonOrders(groups, kept, indexed, all, sizes);
         if (!found) continue;
         let narrow = 0;
         if (!copyC && dst) {
@@ -184,13 +217,46 @@ function choose(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View |
         }
         const calls = countOf(found.outer, sizes);
         if (calls > MAX_CALLS) continue;
-        const copied = (copyA ? countOf(a.ids, sizes) : 0) + (copyB ? countOf(c.ids, sizes) : 0) + (dst && copyC ? countOf(dst.ids, sizes) : 0);
-        const cost = copied + (calls - 1) * CALL_COST + narrow;
-        if (!best || cost < best.cost) best = { copyA, copyB, copyC, orders: found.orders, outer: found.outer, cost };
+        const sizeA = countOf(a.ids, sizes), sizeB = countOf(c.ids, sizes);
+        // The GEMM's left operand is packed along k once per column block,
+        // its right one along C's columns once. Which of A and B is which
+        // follows the output's unit stride (see gemmStep), or for a new
+        // intermediate which group is larger.
+        const o = found.orders;
+        const swap = !copyC && dst ? o.m.includes(dst.ids[dst.strides.indexOf(1)]) : countOf(o.n, sizes) < countOf(o.m, sizes);
+        const gather = (v: View, order: number[]) => INDEX_COST * Math.max(1, RUN / unitRun(v, order, sizes));
+        const asLeft = (v: View, cols: number[]) => gather(v, o.k) * countOf(v.ids, sizes) * Math.ceil(countOf(cols, sizes) / NC_BLOCK);
+        const asRight = (v: View, cols: number[]) => gather(v, cols) * countOf(v.ids, sizes);
+        const indexA = () => (swap ? asRight(a, o.m) : asLeft(a, o.n));
+        const indexB = () => (swap ? asLeft(c, o.m) : asRight(c, o.n));
+        const moved =
+          (modeA === 'copy' ? sizeA : modeA === 'index' ? indexA() : 0) +
+          (modeB === 'copy' ? sizeB : modeB === 'index' ? indexB() : 0) +
+          (dst && copyC ? countOf(dst.ids, sizes) : 0);
+        const cost = moved + (calls - 1) * CALL_COST + narrow;
+        if (!best || cost < best.cost) best = { modeA, modeB, copyC, orders: found.orders, outer: found.outer, cost };
       }
   // Unreachable: with everything copied no constraint is left.
   if (!best) throw new Error('einsum: no GEMM layout found');
   return best;
+}
+
+/**
+ * A group's index dims in `v` as flattened [size, stride] pairs, outermost
+ * first, for the GEMM's offset tables; dims that chain are merged.
+ */
+function groupDims(v: View, order: readonly number[], sizes: readonly number[]): number[] {
+  const dims: number[] = [];
+  for (const id of order) {
+    const size = sizes[id], stride = strideOf(v, id);
+    if (size === 1) continue;
+    const last = dims.length - 2;
+    if (last >= 0 && dims[last + 1] === stride * size) {
+      dims[last] *= size;
+      dims[last + 1] = stride;
+    } else dims.push(size, stride);
+  }
+  return dims.length > 0 ? dims : [1, 0];
 }
 
 function gemmStep(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View | null, next: Consumer | null): View {
@@ -222,15 +288,15 @@ function gemmStep(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View
   const cols = swap ? o.m : o.n;
   let left = swap ? c : a;
   let right = swap ? a : c;
-  const copyLeft = swap ? ch.copyB : ch.copyA;
-  const copyRight = swap ? ch.copyA : ch.copyB;
-  if (copyLeft) {
+  const modeLeft = swap ? ch.modeB : ch.modeA;
+  const modeRight = swap ? ch.modeA : ch.modeB;
+  if (modeLeft === 'copy') {
     const t = b.fresh([...o.batch, ...rows, ...o.k]);
     b.permute(left, t);
     b.release(left);
     left = t;
   }
-  if (copyRight) {
+  if (modeRight === 'copy') {
     const t = b.fresh([...o.batch, ...o.k, ...cols]);
     b.permute(right, t);
     b.release(right);
@@ -240,8 +306,12 @@ function gemmStep(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View
   const fused = (v: View, order: readonly number[]) => fusedStride(v, order, sizes) as number;
   const inner = o.batch.filter((id) => !ch.outer.includes(id));
   const m = b.count(rows), n = b.count(cols), k = b.count(o.k), batch = b.count(inner);
-  const a0 = { bs: fused(left, inner), rs: fused(left, rows), cs: fused(left, o.k) };
-  const b0 = { bs: fused(right, inner), rs: fused(right, o.k), cs: fused(right, cols) };
+  const a0 = modeLeft === 'index'
+    ? { bs: fused(left, inner), rs: 0, cs: 0, rows: groupDims(left, rows, sizes), cols: groupDims(left, o.k, sizes) }
+    : { bs: fused(left, inner), rs: fused(left, rows), cs: fused(left, o.k) };
+  const b0 = modeRight === 'index'
+    ? { bs: fused(right, inner), rs: 0, cs: 0, rows: groupDims(right, o.k, sizes), cols: groupDims(right, cols, sizes) }
+    : { bs: fused(right, inner), rs: fused(right, o.k), cs: fused(right, cols) };
   const c0 = { bs: fused(target, inner), rs: fused(target, rows), cs: 1 };
   // One call per position of the looped batch indices.
   const shape = ch.outer.map((id) => sizes[id]);

@@ -12,13 +12,19 @@ export interface StridedArg {
   readonly strides: readonly number[];
 }
 
-/** A batch of matrices: element (t, i, j) at offset + t*bs + i*rs + j*cs. */
+/**
+ * A batch of matrices: element (t, i, j) at offset + t*bs + i*rs + j*cs, or,
+ * when rows and cols are given (flattened [size, stride] pairs of several
+ * index dims, outermost first), at offset + t*bs + row(i) + col(j).
+ */
 export interface MatrixArg {
   readonly buf: BufferRef;
   readonly offset: number;
   readonly bs: number;
   readonly rs: number;
   readonly cs: number;
+  readonly rows?: readonly number[];
+  readonly cols?: readonly number[];
 }
 
 export type Instr =

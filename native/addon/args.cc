@@ -46,6 +46,21 @@ int64_t int_value(const Napi::Env& env, const Napi::Value& v, const std::string&
   return to_int(env, v, name, min, max);
 }
 
+std::vector<int64_t> int_array_prop(const Napi::Object& o, const char* key, const std::string& where,
+                                    size_t max_len, int64_t max) {
+  Napi::Env env = o.Env();
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) throw_type(env, where + ": " + key + " must be an array of integers");
+  Napi::Array arr = v.As<Napi::Array>();
+  if (arr.Length() > max_len)
+    throw_range(env, where + ": " + key + " has " + std::to_string(arr.Length()) + " entries; at most " +
+                         std::to_string(max_len) + " are supported");
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i)
+    out[i] = to_int(env, arr.Get(i), where + ": " + key + "[" + std::to_string(i) + "]", 0, max);
+  return out;
+}
+
 int64_t int_prop(const Napi::Object& o, const char* key, const std::string& where, int64_t min,
                  int64_t max) {
   return to_int(o.Env(), o.Get(key), where + ": " + key, min, max);

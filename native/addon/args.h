@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tensorfold {
 namespace addon {
@@ -31,6 +32,9 @@ double number_prop(const Napi::Object& o, const char* key, const std::string& wh
                    double fallback);
 bool bool_prop(const Napi::Object& o, const char* key, const std::string& where, bool fallback);
 std::string string_prop(const Napi::Object& o, const char* key, const std::string& where);
+// An array of at most max_len integers, each in [0, max].
+std::vector<int64_t> int_array_prop(const Napi::Object& o, const char* key, const std::string& where,
+                                    size_t max_len, int64_t max);
 
 // The element range [first, last] a strided operand touches must lie inside
 // the array. `extent` is the largest offset from the base (0 for one element).

@@ -29,17 +29,7 @@ struct Call {
 };
 
 std::vector<int64_t> int_array(const Napi::Object& o, const char* key, const std::string& where, size_t max_len) {
-  Napi::Env env = o.Env();
-  Napi::Value v = o.Get(key);
-  if (!v.IsArray()) throw_type(env, where + ": " + key + " must be an array of integers");
-  Napi::Array arr = v.As<Napi::Array>();
-  if (arr.Length() > max_len)
-    throw_range(env, where + ": " + key + " has " + std::to_string(arr.Length()) + " entries; at most " +
-                         std::to_string(max_len) + " are supported");
-  std::vector<int64_t> out(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); ++i)
-    out[i] = int_value(env, arr.Get(i), where + ": " + key + "[" + std::to_string(i) + "]", 0, kMaxDim);
-  return out;
+  return int_array_prop(o, key, where, max_len, kMaxDim);
 }
 
 // Largest offset from the view's start that the nest reaches, or -1 when the

@@ -55,15 +55,7 @@ __int128 reach(const std::vector<Dim>& dims, int64_t t) {
 }
 
 std::vector<int64_t> ints(const Napi::Object& o, const char* key, const std::string& w, size_t max_len) {
-  Napi::Env env = o.Env();
-  Napi::Value v = o.Get(key);
-  if (!v.IsArray()) throw_type(env, w + ": " + key + " must be an array of integers");
-  Napi::Array arr = v.As<Napi::Array>();
-  if (arr.Length() > max_len) throw_range(env, w + ": " + key + " has too many entries");
-  std::vector<int64_t> out(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); ++i)
-    out[i] = int_value(env, arr.Get(i), w + ": " + key + "[" + std::to_string(i) + "]", 0, kMaxDim);
-  return out;
+  return int_array_prop(o, key, w, max_len, kMaxDim);
 }
 
 class Parser {

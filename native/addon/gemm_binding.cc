@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <iterator>
+#include <memory>
+#include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "../kernels/gemm/gemm.h"
 #include "../kernels/gemm/gemm_pack.h"
@@ -32,7 +35,73 @@ struct GemmCall {
   GemmArgs g;
   GemmBatch batch;
   int threads = 0;
+  // Offset tables g points into (aRows, aCols, bRows, bCols), shared so that
+  // copies of the call (the async job's) keep them alive.
+  std::shared_ptr<std::vector<int64_t>> tables[4];
 };
+
+// At most this many index dims make one row or column group.
+constexpr size_t kMaxGroupDims = 32;
+
+// One operand's rows or columns as several index dims (`key`: [size, stride]
+// pairs, outermost first, flattened): the offset of each row or column, and
+// in *reach the largest of them. Their sizes must multiply to `count`.
+std::shared_ptr<std::vector<int64_t>> group_offsets(const Napi::Env& env, const Napi::Object& o,
+                                                    const char* key, int64_t count,
+                                                    const std::string& w, __int128* reach) {
+  std::vector<int64_t> dims = int_array_prop(o, key, w, 2 * kMaxGroupDims, kMaxDim);
+  if (dims.empty() || dims.size() % 2)
+    throw_range(env, w + ": " + key + " must hold [size, stride] pairs, got " + std::to_string(dims.size()) +
+                         " numbers");
+  __int128 total = 1;
+  *reach = 0;
+  for (size_t d = 0; d < dims.size(); d += 2) {
+    total *= dims[d];
+    if (total > kMaxDim) break;
+    if (dims[d] > 0) *reach += static_cast<__int128>(dims[d] - 1) * dims[d + 1];
+  }
+  if (total != count)
+    throw_range(env, w + ": " + key + " sizes multiply to " + (total > kMaxDim ? std::string("more than 2^40") : std::to_string(static_cast<int64_t>(total))) +
+                         " but the product needs " + std::to_string(count));
+  auto table = std::make_shared<std::vector<int64_t>>();
+  try {
+    table->resize(static_cast<size_t>(count));
+  } catch (const std::bad_alloc&) {
+    throw_range(env, w + ": " + key + ": cannot allocate an offset table of " + std::to_string(count) + " entries");
+  }
+  // Odometer over the dims, innermost fastest.
+  const size_t nd = dims.size() / 2;
+  std::vector<int64_t> digit(nd, 0);
+  int64_t off = 0;
+  for (int64_t t = 0; t < count; ++t) {
+    (*table)[static_cast<size_t>(t)] = off;
+    for (size_t d = nd; d-- > 0;) {
+      off += dims[2 * d + 1];
+      if (++digit[d] < dims[2 * d]) break;
+      off -= digit[d] * dims[2 * d + 1];
+      digit[d] = 0;
+    }
+  }
+  return table;
+}
+
+// An operand given by offset tables (`rows_key`, `cols_key`: both or
+// neither); returns its reach past the batch, or -1 when it has none.
+__int128 indexed_operand(const Napi::Env& env, const Napi::Object& o, const char* rows_key,
+                         const char* cols_key, int64_t rows, int64_t cols, const std::string& w,
+                         std::shared_ptr<std::vector<int64_t>>* tables, const int64_t** row_off,
+                         const int64_t** col_off) {
+  const bool has_rows = o.Has(rows_key), has_cols = o.Has(cols_key);
+  if (!has_rows && !has_cols) return -1;
+  if (!has_rows || !has_cols)
+    throw_type(env, w + ": " + rows_key + " and " + cols_key + " go together (one given without the other)");
+  __int128 reach_rows = 0, reach_cols = 0;
+  tables[0] = group_offsets(env, o, rows_key, rows, w, &reach_rows);
+  tables[1] = group_offsets(env, o, cols_key, cols, w, &reach_cols);
+  *row_off = tables[0]->data();
+  *col_off = tables[1]->data();
+  return reach_rows + reach_cols;
+}
 
 // The largest element offset a batched operand touches: rows x cols stored
 // contiguously (either order), batch items `stride` apart. Computed in 128
@@ -49,6 +118,13 @@ int64_t strided_extent(const Napi::Env& env, int64_t count, int64_t stride, int6
                        int64_t cols, int64_t cs, const std::string& what) {
   __int128 e = static_cast<__int128>(count - 1) * stride + static_cast<__int128>(rows - 1) * rs +
                static_cast<__int128>(cols - 1) * cs;
+  if (e >= (static_cast<__int128>(1) << 62)) throw_range(env, what + " is too large");
+  return static_cast<int64_t>(e);
+}
+
+// Largest offset of a batch of operands given by offset tables.
+int64_t grouped_extent(const Napi::Env& env, int64_t count, int64_t stride, __int128 reach, const std::string& what) {
+  __int128 e = static_cast<__int128>(count - 1) * stride + reach;
   if (e >= (static_cast<__int128>(1) << 62)) throw_range(env, what + " is too large");
   return static_cast<int64_t>(e);
 }
@@ -83,15 +159,21 @@ void parse_strided(const Napi::Env& env, const Napi::Object& o, const std::strin
   g.rs_b = int_prop(o, "rsB", w, 0, kMaxDim, tb ? 1 : g.n);
   g.cs_b = int_prop(o, "csB", w, 0, kMaxDim, tb ? g.k : 1);
   g.rs_c = int_prop(o, "rsC", w, 0, kMaxDim, g.n);
+  // Offset tables are built only for a product that reads its operands.
+  const bool reads = bt.count > 0 && g.m > 0 && g.n > 0 && g.k > 0;
+  const __int128 reach_a = reads ? indexed_operand(env, o, "aRows", "aCols", g.m, g.k, w, &call.tables[0], &g.a_rows, &g.a_cols) : -1;
+  const __int128 reach_b = reads ? indexed_operand(env, o, "bRows", "bCols", g.k, g.n, w, &call.tables[2], &g.b_rows, &g.b_cols) : -1;
   int64_t ext_c = 0;
   if (bt.count > 0 && g.m > 0 && g.n > 0) {
     check_c_layout(env, call, w);
     ext_c = strided_extent(env, bt.count, bt.stride_c, g.m, g.rs_c, g.n, 1, w + ": c");
     check_extent(env, c, c_off, ext_c, w + ": c");
   }
-  if (bt.count > 0 && g.m > 0 && g.n > 0 && g.k > 0) {
-    int64_t ext_a = strided_extent(env, bt.count, bt.stride_a, g.m, g.rs_a, g.k, g.cs_a, w + ": a");
-    int64_t ext_b = strided_extent(env, bt.count, bt.stride_b, g.k, g.rs_b, g.n, g.cs_b, w + ": b");
+  if (reads) {
+    int64_t ext_a = reach_a >= 0 ? grouped_extent(env, bt.count, bt.stride_a, reach_a, w + ": a")
+                                 : strided_extent(env, bt.count, bt.stride_a, g.m, g.rs_a, g.k, g.cs_a, w + ": a");
+    int64_t ext_b = reach_b >= 0 ? grouped_extent(env, bt.count, bt.stride_b, reach_b, w + ": b")
+                                 : strided_extent(env, bt.count, bt.stride_b, g.k, g.rs_b, g.n, g.cs_b, w + ": b");
     check_extent(env, a, a_off, ext_a, w + ": a");
     check_extent(env, b, b_off, ext_b, w + ": b");
     check_disjoint(env, c.data + c_off, ext_c + 1, a.data + a_off, ext_a + 1, w + ": c overlaps a");
@@ -138,9 +220,11 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* where) {
   const std::string w = where;
   // Explicit element strides (rsA, csA, rsB, csB, rsC) describe views that
   // transA/transB cannot, e.g. an operand whose rows interleave with its
-  // batch; they are checked on their own path below.
-  if (o.Has("rsA") || o.Has("csA") || o.Has("rsB") || o.Has("csB") || o.Has("rsC")) {
-    if (packed) throw_type(env, w + ": rsA, csA, rsB, csB and rsC cannot be combined with bPacked");
+  // batch, and offset groups (aRows/aCols, bRows/bCols) those whose rows or
+  // columns are not one stride; they are checked on their own path below.
+  if (o.Has("rsA") || o.Has("csA") || o.Has("rsB") || o.Has("csB") || o.Has("rsC") || o.Has("aRows") ||
+      o.Has("aCols") || o.Has("bRows") || o.Has("bCols")) {
+    if (packed) throw_type(env, w + ": rsA, csA, rsB, csB, rsC and the offset groups cannot be combined with bPacked");
     parse_strided(env, o, w, call, a, b, c, a_off, b_off, c_off, ta, tb);
     return call;
   }

@@ -194,3 +194,67 @@ describe('gemm with explicit strides', () => {
     expect(() => nat().gemm({ ...call(c), bPacked: packed })).toThrow(/cannot be combined with bPacked/);
   });
 });
+
+describe('gemm with offset groups', () => {
+  // A as [i, x, j, y] (rows (i, j), columns (x, y)); B as [x, n1, y, n2]
+  // (rows (x, y), columns (n1, n2)): no group is one stride. Sizes cross
+  // the tiles, the 256-deep k blocks and, with several batch items, the
+  // batch strides.
+  const shapes = [
+    { T: 1, I: 3, J: 5, X: 3, Y: 17, N1: 2, N2: 19 },
+    { T: 1, I: 1, J: 2, X: 4, Y: 5, N1: 3, N2: 7 },
+    { T: 2, I: 2, J: 7, X: 16, Y: 17, N1: 3, N2: 24 },
+  ];
+  for (const s of shapes) {
+    const { T, I, J, X, Y, N1, N2 } = s;
+    const M = I * J, K = X * Y, N = N1 * N2;
+    const sa = I * X * J * Y, sb = X * N1 * Y * N2;
+    const a = rand(T * sa, 31), b = rand(T * sb, 32);
+    const at = (t: number, i: number, p: number) => a[t * sa + Math.floor(i / J) * X * J * Y + Math.floor(p / Y) * J * Y + (i % J) * Y + (p % Y)];
+    const bt = (t: number, p: number, j: number) => b[t * sb + Math.floor(p / Y) * N1 * Y * N2 + Math.floor(j / N2) * Y * N2 + (p % Y) * N2 + (j % N2)];
+    const want = new Float64Array(T * M * N);
+    for (let t = 0; t < T; t++)
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let acc = 0;
+          for (let p = 0; p < K; p++) acc += at(t, i, p) * bt(t, p, j);
+          want[t * M * N + i * N + j] = acc;
+        }
+    const call = (c: Float32Array, threads: number) => ({
+      a, b, c, m: M, n: N, k: K, batch: T, strideA: sa, strideB: sb, strideC: M * N, rsC: N, threads,
+      aRows: [I, X * J * Y, J, Y], aCols: [X, J * Y, Y, 1],
+      bRows: [X, N1 * Y * N2, Y, N2], bCols: [N1, Y * N2, N2, 1],
+    });
+    it(`matches the float64 product at ${JSON.stringify(s)}, 1 and 2 threads, sync and async`, async () => {
+      for (const threads of [1, 2]) {
+        const c = new Float32Array(T * M * N).fill(NaN);
+        nat().gemm(call(c, threads));
+        const c2 = new Float32Array(T * M * N).fill(NaN);
+        await nat().gemmAsync(call(c2, threads));
+        for (const got of [c, c2]) {
+          let err = 0, ref = 0;
+          for (let t = 0; t < want.length; t++) {
+            err = Math.max(err, Math.abs(got[t] - want[t]));
+            ref = Math.max(ref, Math.abs(want[t]));
+          }
+          expect(err / ref).toBeLessThan(1e-5);
+        }
+      }
+    });
+  }
+  it('checks the groups: pairs, sizes, reach, both tables, packed B', () => {
+    const a = rand(60, 1), b = rand(60, 2), c = new Float32Array(20);
+    const ok = { a, b, c, m: 4, n: 5, k: 12, rsC: 5, aRows: [4, 12], aCols: [3, 4, 4, 1], bRows: [12, 5], bCols: [5, 1] };
+    nat().gemm(ok);
+    expect(() => nat().gemm({ ...ok, aRows: [4] })).toThrow(/aRows must hold \[size, stride\] pairs, got 1 numbers/);
+    expect(() => nat().gemm({ ...ok, aCols: [3, 4, 5, 1] })).toThrow(/aCols sizes multiply to 15 but the product needs 12/);
+    expect(() => nat().gemm({ ...ok, bCols: [5, 2] })).toThrow(/gemm: b needs elements up to index/);
+    expect(() => nat().gemm({ ...ok, aRows: [4, -1] })).toThrow(/aRows\[1\] must be an integer/);
+    const { bCols: _drop, ...noCols } = ok;
+    expect(() => nat().gemm(noCols)).toThrow(/bRows and bCols go together/);
+    expect(() => nat().gemm({ ...ok, aRows: [2 ** 30, 0, 2 ** 30, 0] })).toThrow(/aRows sizes multiply to more than 2\^40 but the product needs 4/);
+    expect(() => nat().gemm({ ...ok, c: a, aRows: [4, 12] })).toThrow(/c overlaps a/);
+    const packed = nat().packB({ b, k: 12, n: 5 });
+    expect(() => nat().gemm({ ...ok, bPacked: packed })).toThrow(/cannot be combined with bPacked/);
+  });
+});

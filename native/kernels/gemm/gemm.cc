@@ -54,8 +54,11 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
     return;
   }
   const PackedB* packed = g.b_packed;
-  const bool small_m = m1 - m0 <= (packed ? kern.small_m_packed : kSmallM);
-  if (small_m && !packed && g.cs_b == 1) {
+  // Operands given by offset tables are only ever read by the packing.
+  const bool a_in_place = g.a_rows == nullptr;
+  const bool b_in_place = !packed && g.b_rows == nullptr && g.cs_b == 1;
+  const bool small_m = a_in_place && m1 - m0 <= (packed ? kern.small_m_packed : kSmallM);
+  if (small_m && b_in_place) {
     kern.small_m(static_cast<int>(m1 - m0), n1 - n0, g.k, g.a + m0 * g.rs_a, g.rs_a, g.cs_a,
                  g.b + n0, g.rs_b, g.c + m0 * g.rs_c + n0, g.rs_c, g.alpha, g.beta);
     return;
@@ -63,7 +66,7 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
   const int mr = kern.mr, nr = kern.nr;
   const int64_t mcb = kern.mc, kcb = kern.kc, ncb = kern.nc;
   // With a single row panel a packed copy of B would be read once: read in place.
-  const bool direct_b = !packed && g.cs_b == 1 && (m1 - m0) <= mr;
+  const bool direct_b = b_in_place && (m1 - m0) <= mr;
   Scratch& s = thread_scratch();
   float* abuf = s.a.floats(static_cast<size_t>(std::min<int64_t>(mcb, m1 - m0) + mr) * kcb);
   float* bbuf = direct_b || packed
@@ -81,7 +84,10 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
       if (packed) {
         bblock = packed_b_block(*packed, jb, pc) + (jc - jb) * kc;
       } else if (!direct_b) {
-        pack_b_panels(g.b, g.rs_b, g.cs_b, nr, pc, kc, jc, nc, bbuf);
+        if (g.b_rows)
+          pack_b_indexed(g.b, g.b_rows, g.b_cols, nr, pc, kc, jc, nc, bbuf);
+        else
+          pack_b_panels(g.b, g.rs_b, g.cs_b, nr, pc, kc, jc, nc, bbuf);
         bblock = bbuf;
       } else {
         bblock = nullptr;
@@ -93,7 +99,10 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
       }
       for (int64_t ic = m0; ic < m1; ic += mcb) {
         const int64_t mc = std::min(mcb, m1 - ic);
-        pack_a_panels(g.a, g.rs_a, g.cs_a, mr, ic, mc, pc, kc, abuf);
+        if (g.a_rows)
+          pack_a_indexed(g.a, g.a_rows, g.a_cols, mr, ic, mc, pc, kc, abuf);
+        else
+          pack_a_panels(g.a, g.rs_a, g.cs_a, mr, ic, mc, pc, kc, abuf);
         // The A micro-panel (mr x kc, the smaller one) stays in L1 while the
         // B micro-panels stream past it from the L2-resident packed block.
         for (int64_t ir = 0; ir < mc; ir += mr) {
@@ -102,7 +111,7 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
           // registers: a register tile would cost as much as mr rows. (B
           // read in place: whole panels only; the tiles take the rest.)
           int64_t jr0 = 0;
-          if (m_eff < mr && m_eff <= kern.small_m_packed) {
+          if (a_in_place && m_eff < mr && m_eff <= kern.small_m_packed) {
             const float* a_rows = g.a + (ic + ir) * g.rs_a + pc * g.cs_a;
             float* c_rows = g.c + (ic + ir) * g.rs_c + jc;
             jr0 = direct_b ? nc / nr * nr : nc;

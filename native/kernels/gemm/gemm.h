@@ -25,6 +25,15 @@ struct GemmArgs {
   // When set, B comes from here (k x n, packed by gemm_pack_b) and b, rs_b,
   // cs_b are ignored; batched calls then share it (stride_b unused).
   const PackedB* b_packed = nullptr;
+  // An operand whose rows or columns are not one stride apart (an einsum
+  // index group that does not fuse) may give an offset per row and per
+  // column instead of copying itself into shape: A[i, p] = a[a_rows[i] +
+  // a_cols[p]] (rs_a, cs_a ignored), B likewise. Both tables or neither;
+  // such an operand is always packed, so the copy happens there.
+  const int64_t* a_rows = nullptr;
+  const int64_t* a_cols = nullptr;
+  const int64_t* b_rows = nullptr;
+  const int64_t* b_cols = nullptr;
 };
 
 // Batched form: operand b of batch item t starts at base + t * stride.

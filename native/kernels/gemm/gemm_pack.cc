@@ -99,6 +99,59 @@ void pack_b_panels(const float* b, int64_t rs_b, int64_t cs_b, int nr, int64_t p
   }
 }
 
+void pack_a_indexed(const float* a, const int64_t* rows, const int64_t* cols, int mr, int64_t i0,
+                    int64_t mc, int64_t p0, int64_t kc, float* out) {
+  const int64_t* col = cols + p0;
+  for (int64_t ir = 0; ir < mc; ir += mr) {
+    int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+    float* panel = out + (ir / mr) * kc * mr;
+    for (int i = 0; i < m_eff; ++i) {
+      const float* row = a + rows[i0 + ir + i];
+      for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = row[col[p]];
+    }
+    for (int64_t p = 0; p < kc; ++p)
+      for (int i = m_eff; i < mr; ++i) panel[p * mr + i] = 0.0f;
+  }
+}
+
+namespace {
+
+// A short copy, inlined: most runs are a few vectors long.
+inline void copy_floats(float* __restrict dst, const float* __restrict src, int len) {
+  int j = 0;
+  for (; j + 8 <= len; j += 8)
+    for (int t = 0; t < 8; ++t) dst[j + t] = src[j + t];
+  for (; j < len; ++j) dst[j] = src[j];
+}
+
+}  // namespace
+
+void pack_b_indexed(const float* b, const int64_t* rows, const int64_t* cols, int nr, int64_t p0,
+                    int64_t kc, int64_t j0, int64_t nc, float* out) {
+  // A panel's columns fall into runs of consecutive offsets (an index group's
+  // unit-stride tail), each copied as one contiguous span per row.
+  constexpr int kMaxNr = 64;
+  int start[kMaxNr + 1];
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+    const int64_t* col = cols + j0 + jr;
+    int runs = 0;
+    for (int j = 0; j < n_eff; ++j)
+      if (j == 0 || col[j] != col[j - 1] + 1) start[runs++] = j;
+    start[runs] = n_eff;
+    float* panel = out + (jr / nr) * kc * nr;
+    // Run by run, so that each inner loop has one length for all kc rows.
+    for (int r = 0; r < runs; ++r) {
+      const int len = start[r + 1] - start[r];
+      const float* src = b + col[start[r]];
+      float* dst = panel + start[r];
+      for (int64_t p = 0; p < kc; ++p) copy_floats(dst + p * nr, src + rows[p0 + p], len);
+    }
+    for (int64_t p = 0; p < kc; ++p)
+      for (int j = n_eff; j < nr; ++j) panel[p * nr + j] = 0.0f;
+  }
+}
+
 namespace {
 
 int64_t padded_width(const PackedB& p, int64_t jb) {

@@ -18,6 +18,13 @@ void pack_a_panels(const float* a, int64_t rs_a, int64_t cs_a, int mr, int64_t i
 void pack_b_panels(const float* b, int64_t rs_b, int64_t cs_b, int nr, int64_t p0, int64_t kc,
                    int64_t j0, int64_t nc, float* out);
 
+// The same from operands given by offset tables (GemmArgs::a_rows etc.):
+// element (i, p) at a[rows[i] + cols[p]].
+void pack_a_indexed(const float* a, const int64_t* rows, const int64_t* cols, int mr, int64_t i0,
+                    int64_t mc, int64_t p0, int64_t kc, float* out);
+void pack_b_indexed(const float* b, const int64_t* rows, const int64_t* cols, int nr, int64_t p0,
+                    int64_t kc, int64_t j0, int64_t nc, float* out);
+
 // A whole k x n B packed for `tier`'s kernel: column blocks of nc (the last
 // one narrower), each split into row blocks of kc, each a run of kc x nr
 // panels. Block (jb, pc) starts at jb * k + pc * padded_width(jb).
