@@ -88,14 +88,18 @@ Napi::Value set_isa(const Napi::CallbackInfo& cb) {
 }
 
 // outputArray(n) -> a zeroed Float32Array of n elements whose memory, when
-// large, is advised onto huge pages before anything touches it.
+// large, is advised onto huge pages before anything touches it: a view, 2 MiB
+// aligned, into a slightly larger ArrayBuffer (a plain one, so it can still
+// be transferred to a worker).
 Napi::Value output_array(const Napi::CallbackInfo& cb) {
   Napi::Env env = cb.Env();
   if (cb.Length() < 1) throw_type(env, "outputArray: n must be an integer");
   const int64_t n = int_value(env, cb[0], "outputArray: n", 0, int64_t{1} << 40);
-  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, static_cast<size_t>(n) * sizeof(float));
-  advise_huge_pages(buf.Data(), buf.ByteLength());
-  return Napi::Float32Array::New(env, static_cast<size_t>(n), buf, 0);
+  const size_t bytes = static_cast<size_t>(n) * sizeof(float);
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, huge_page_span(bytes));
+  const size_t offset = huge_page_offset(buf.Data(), bytes);
+  advise_huge_pages(static_cast<char*>(buf.Data()) + offset, buf.ByteLength() - offset);
+  return Napi::Float32Array::New(env, static_cast<size_t>(n), buf, offset);
 }
 
 class Addon : public Napi::Addon<Addon> {

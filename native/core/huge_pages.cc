@@ -1,5 +1,6 @@
 #include "huge_pages.h"
 
+#include <cstddef>
 #include <cstdint>
 
 #ifdef __linux__
@@ -19,6 +20,21 @@ void advise_huge_pages(void* p, size_t bytes) {
   (void)p;
   (void)bytes;
 #endif
+}
+
+namespace {
+constexpr size_t kHugeBytes = size_t{2} << 20;
+size_t round_up_huge(size_t n) { return (n + kHugeBytes - 1) / kHugeBytes * kHugeBytes; }
+}  // namespace
+
+size_t huge_page_span(size_t bytes) {
+  return bytes < kHugePageMinBytes ? bytes : round_up_huge(bytes) + kHugeBytes;
+}
+
+size_t huge_page_offset(const void* p, size_t bytes) {
+  if (bytes < kHugePageMinBytes) return 0;
+  const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+  return round_up_huge(at) - at;
 }
 
 }  // namespace tensorfold

@@ -1,5 +1,6 @@
 // Kernel output memory: zeroed arrays of the asked length, large ones from the
-// addon (advised onto huge pages), and a clear error for a bad length.
+// addon (aligned views advised onto huge pages), and a clear error for a bad
+// length.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,22 @@ describe('outputArray', () => {
       expect(a.byteOffset).toBe(0);
       expect(a.buffer.byteLength).toBe(4 * n);
     }
+  });
+
+  // Large arrays from the addon are 2 MiB-aligned views into a slightly
+  // larger buffer, so that every page of theirs can be a huge page.
+  it.each([(4 << 20) / 4, 3_000_001, (8 << 20) / 4 + 5])('gives %i zeroed elements from the addon, inside their buffer', (n) => {
+    const a = native().outputArray(n);
+    expect(a.length).toBe(n);
+    expect(a.byteOffset % 4).toBe(0);
+    expect(a.byteOffset + 4 * n).toBeLessThanOrEqual(a.buffer.byteLength);
+    expect(a.buffer.byteLength).toBeLessThanOrEqual(4 * n + (4 << 20));
+    for (let i = 0; i < n; i += 4093) expect(a[i]).toBe(0);
+    a[0] = 1;
+    a[n - 1] = 2.5;
+    expect([a[0], a[n - 1]]).toEqual([1, 2.5]);
+    const whole = new Float32Array(a.buffer);
+    expect(whole[a.byteOffset / 4 + n - 1]).toBe(2.5);
   });
 
   it('rejects bad lengths at the native boundary', () => {
