@@ -89,6 +89,7 @@
         "native/addon/gemm_binding.cc",
         "native/addon/nm_binding.cc",
         "native/addon/contract_binding.cc",
+        "native/addon/sequence_binding.cc",
         "native/addon/linalg_binding.cc",
         "native/addon/factorized_binding.cc",
         "native/addon/hash_binding.cc",

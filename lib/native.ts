@@ -78,6 +78,13 @@ export interface GemmCall {
   threads?: number;
 }
 
+/** One call of a runSequence: a kernel's name and the args its own binding takes. */
+export type SequenceCall =
+  | { readonly kind: 'gemm'; readonly args: GemmCall }
+  | { readonly kind: 'permute'; readonly args: PermuteCall }
+  | { readonly kind: 'multiply'; readonly args: MultiplyCall }
+  | { readonly kind: 'sumProduct'; readonly args: SumProductCall };
+
 /** A strided view for the contraction kernels: element i of the loop nest is data[offset + Σ i_d * strides[d]]. */
 export interface StridedView {
   data: Float32Array;
@@ -396,6 +403,9 @@ export interface NativeBinding {
   multiplyAsync(call: MultiplyCall): Promise<void>;
   sumProduct(call: SumProductCall): void;
   sumProductAsync(call: SumProductCall): Promise<void>;
+  /** Several kernel calls, all checked first, then run in order in one trip (one job when async). */
+  runSequence(calls: readonly SequenceCall[]): void;
+  runSequenceAsync(calls: readonly SequenceCall[]): Promise<void>;
   qr(call: QrCall): void;
   qrAsync(call: QrCall): Promise<void>;
   svd(call: SvdCall): { sweeps: number; converged: boolean };

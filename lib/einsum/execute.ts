@@ -1,9 +1,9 @@
-// Runs a program on real arrays: each instruction becomes one call into the
-// addon. The sync form calls straight through; the async form awaits each
-// call in turn, so the event loop runs between steps and the arrays stay
-// referenced (by the call objects) until the last step settles.
+// Runs a program on real arrays: its instructions become one sequence of
+// addon calls, checked and run in a single trip into the addon (one job on
+// the compute pool for the async form, which then holds the arrays until it
+// settles).
 
-import { native, type GemmCall, type MultiplyCall, type NativeBinding, type PermuteCall, type StridedView, type SumProductCall } from '../native';
+import { native, type GemmCall, type SequenceCall, type StridedView } from '../native';
 import { uninitialized } from '../memory';
 import { ArenaPool } from './arenas';
 import { Instr, MatrixArg, Program, StridedArg } from './program';
@@ -14,12 +14,6 @@ interface Arrays {
   readonly arena: Float32Array;
   readonly output: Float32Array;
 }
-
-type Call =
-  | { readonly kind: 'permute'; readonly args: PermuteCall }
-  | { readonly kind: 'multiply'; readonly args: MultiplyCall }
-  | { readonly kind: 'sumProduct'; readonly args: SumProductCall }
-  | { readonly kind: 'gemm'; readonly args: GemmCall };
 
 function resolve(buf: BufferRef, arrays: Arrays): Float32Array {
   return buf.kind === 'input' ? arrays.inputs[buf.index] : buf.kind === 'arena' ? arrays.arena : arrays.output;
@@ -56,7 +50,7 @@ function gemmCall(ins: Extract<Instr, { op: 'gemm' }>, arrays: Arrays, threads: 
   };
 }
 
-function toCall(ins: Instr, arrays: Arrays, threads: number): Call {
+function toCall(ins: Instr, arrays: Arrays, threads: number): SequenceCall {
   switch (ins.op) {
     case 'permute':
       return { kind: 'permute', args: { shape: ins.shape, src: view(ins.src, arrays), dst: view(ins.dst, arrays), threads } };
@@ -66,32 +60,6 @@ function toCall(ins: Instr, arrays: Arrays, threads: number): Call {
       return { kind: 'sumProduct', args: { shape: ins.shape, ops: ins.ops.map((o) => view(o, arrays)), dst: view(ins.dst, arrays), threads } };
     default:
       return { kind: 'gemm', args: gemmCall(ins, arrays, threads) };
-  }
-}
-
-function runSyncCall(nat: NativeBinding, c: Call): void {
-  switch (c.kind) {
-    case 'permute':
-      return nat.permute(c.args);
-    case 'multiply':
-      return nat.multiply(c.args);
-    case 'sumProduct':
-      return nat.sumProduct(c.args);
-    default:
-      return nat.gemm(c.args);
-  }
-}
-
-function runAsyncCall(nat: NativeBinding, c: Call): Promise<void> {
-  switch (c.kind) {
-    case 'permute':
-      return nat.permuteAsync(c.args);
-    case 'multiply':
-      return nat.multiplyAsync(c.args);
-    case 'sumProduct':
-      return nat.sumProductAsync(c.args);
-    default:
-      return nat.gemmAsync(c.args);
   }
 }
 
@@ -130,16 +98,15 @@ export function runSync(p: Program, inputs: readonly Float32Array[], threads: nu
   if (p.instrs.length === 0) return output;
   const arena = allocate(p.arenaSize, `${fn}: intermediates`, pooled);
   const arrays: Arrays = { inputs, arena, output };
-  const nat = native();
   try {
-    for (const ins of p.instrs) runSyncCall(nat, toCall(ins, arrays, threads));
+    native().runSequence(p.instrs.map((ins) => toCall(ins, arrays, threads)));
   } finally {
     arenas.give(arena);
   }
   return output;
 }
 
-/** Runs `p` on the compute pool, one step at a time, without blocking the event loop. */
+/** Runs `p` on the compute pool, without blocking the event loop. */
 export async function runAsync(
   p: Program,
   inputs: readonly Float32Array[],
@@ -152,9 +119,8 @@ export async function runAsync(
   // The arena is this call's alone until it is given back: concurrent einsums never share one.
   const arena = allocate(p.arenaSize, `${fn}: intermediates`, pooled);
   const arrays: Arrays = { inputs, arena, output };
-  const nat = native();
   try {
-    for (const ins of p.instrs) await runAsyncCall(nat, toCall(ins, arrays, threads));
+    await native().runSequenceAsync(p.instrs.map((ins) => toCall(ins, arrays, threads)));
   } finally {
     arenas.give(arena);
   }

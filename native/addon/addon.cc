@@ -12,6 +12,7 @@
 #include "contract_binding.h"
 #include "factorized_binding.h"
 #include "gemm_binding.h"
+#include "sequence_binding.h"
 #include "hash_binding.h"
 #include "linalg_binding.h"
 #include "measure_binding.h"
@@ -137,6 +138,8 @@ class Addon : public Napi::Addon<Addon> {
                              InstanceMethod<&Addon::MultiplyAsync>("multiplyAsync"),
                              InstanceMethod<&Addon::SumProduct>("sumProduct"),
                              InstanceMethod<&Addon::SumProductAsync>("sumProductAsync"),
+                             InstanceMethod<&Addon::RunSequence>("runSequence"),
+                             InstanceMethod<&Addon::RunSequenceAsync>("runSequenceAsync"),
                              InstanceMethod<&Addon::Qr>("qr"),
                              InstanceMethod<&Addon::QrAsync>("qrAsync"),
                              InstanceMethod<&Addon::Svd>("svd"),
@@ -184,6 +187,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value MultiplyAsync(const Napi::CallbackInfo& cb) { return multiply_async(cb); }
   Napi::Value SumProduct(const Napi::CallbackInfo& cb) { return sum_product_sync(cb); }
   Napi::Value SumProductAsync(const Napi::CallbackInfo& cb) { return sum_product_async(cb); }
+  Napi::Value RunSequence(const Napi::CallbackInfo& cb) { return run_sequence_sync(cb); }
+  Napi::Value RunSequenceAsync(const Napi::CallbackInfo& cb) { return run_sequence_async(cb); }
   Napi::Value Qr(const Napi::CallbackInfo& cb) { return qr_sync(cb); }
   Napi::Value QrAsync(const Napi::CallbackInfo& cb) { return qr_async(cb); }
   Napi::Value Svd(const Napi::CallbackInfo& cb) { return svd_sync(cb); }

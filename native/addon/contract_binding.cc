@@ -87,10 +87,8 @@ void check_injective(const Napi::Env& env, const std::vector<int64_t>& shape, co
   }
 }
 
-Call parse(const Napi::CallbackInfo& info, const char* where, Kind kind) {
-  Napi::Env env = info.Env();
-  Napi::Object o = object_arg(info, 0, where);
-  const std::string w = where;
+Call parse(const Napi::Object& o, const std::string& w, Kind kind) {
+  Napi::Env env = o.Env();
   Call call;
   StridedNest& n = call.nest;
   n.shape = int_array(o, "shape", w, kMaxRank);
@@ -153,18 +151,28 @@ void run(Kind kind, const Call& c) {
 }
 
 Napi::Value sync(const Napi::CallbackInfo& info, const char* where, Kind kind) {
-  Call call = parse(info, where, kind);
+  Call call = parse(object_arg(info, 0, where), where, kind);
   run_guarded(info.Env(), [&] { run(kind, call); });
   return info.Env().Undefined();
 }
 
 Napi::Value async(const Napi::CallbackInfo& info, const char* where, const char* job, Kind kind) {
-  Call call = parse(info, where, kind);
+  Call call = parse(object_arg(info, 0, where), where, kind);
   // The args object holds the arrays; keeping it referenced keeps them alive.
   return AsyncJob::Start(info.Env(), job, {info[0].As<Napi::Object>()}, [call, kind] { run(kind, call); });
 }
 
 }  // namespace
+
+std::function<void()> contract_runner(const std::string& kind, const Napi::Object& args, const std::string& where) {
+  Kind k;
+  if (kind == "permute") k = Kind::kPermute;
+  else if (kind == "multiply") k = Kind::kMultiply;
+  else if (kind == "sumProduct") k = Kind::kSumProduct;
+  else throw_range(args.Env(), where + ": kind must be 'gemm', 'permute', 'multiply' or 'sumProduct', got '" + kind + "'");
+  Call call = parse(args, where, k);
+  return [call, k] { run(k, call); };
+}
 
 Napi::Value permute_sync(const Napi::CallbackInfo& info) { return sync(info, "permute", Kind::kPermute); }
 Napi::Value permute_async(const Napi::CallbackInfo& info) {

@@ -1,6 +1,7 @@
 #include "gemm_binding.h"
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <new>
@@ -184,9 +185,8 @@ void parse_strided(const Napi::Env& env, const Napi::Object& o, const std::strin
   g.c = c.data + c_off;
 }
 
-GemmCall parse(const Napi::CallbackInfo& info, const char* where) {
-  Napi::Env env = info.Env();
-  Napi::Object o = object_arg(info, 0, where);
+GemmCall parse(const Napi::Object& o, const char* where) {
+  Napi::Env env = o.Env();
   GemmCall call;
   GemmArgs& g = call.g;
   g.m = int_prop(o, "m", where, 0, kMaxDim);
@@ -282,14 +282,19 @@ Napi::Value pack_b_matrix(const Napi::CallbackInfo& info) {
   return ext;
 }
 
+std::function<void()> gemm_runner(const Napi::Object& args, const std::string& where) {
+  GemmCall call = parse(args, where.c_str());
+  return [call] { sgemm_batched(call.g, call.batch, call.threads); };
+}
+
 Napi::Value gemm_sync(const Napi::CallbackInfo& info) {
-  GemmCall call = parse(info, "gemm");
+  GemmCall call = parse(object_arg(info, 0, "gemm"), "gemm");
   run_guarded(info.Env(), [&] { sgemm_batched(call.g, call.batch, call.threads); });
   return info.Env().Undefined();
 }
 
 Napi::Value gemm_async(const Napi::CallbackInfo& info) {
-  GemmCall call = parse(info, "gemmAsync");
+  GemmCall call = parse(object_arg(info, 0, "gemmAsync"), "gemmAsync");
   // The args object holds the arrays; keeping it referenced keeps them alive.
   return AsyncJob::Start(info.Env(), "tensorfold.gemm", {info[0].As<Napi::Object>()},
                          [call] { sgemm_batched(call.g, call.batch, call.threads); });

@@ -258,3 +258,43 @@ describe('gemm with offset groups', () => {
     expect(() => nat().gemm({ ...ok, bPacked: packed })).toThrow(/cannot be combined with bPacked/);
   });
 });
+
+describe('runSequence', () => {
+  // B = Aᵀ by permute, then C = A · B by gemm, then D = C ⊙ C: each call
+  // reads what the one before it wrote.
+  const M = 7, K = 5;
+  const a = rand(M * K, 41);
+  const calls = (b: Float32Array, c: Float32Array, d: Float32Array) => [
+    { kind: 'permute' as const, args: { shape: [K, M], src: { data: a, strides: [1, K] }, dst: { data: b, strides: [M, 1] } } },
+    { kind: 'gemm' as const, args: { a, b, c, m: M, n: M, k: K } },
+    { kind: 'multiply' as const, args: { shape: [M * M], a: { data: c, strides: [1] }, b: { data: c, strides: [1] }, dst: { data: d, strides: [1] } } },
+  ];
+  const want = new Float64Array(M * M);
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < M; j++) {
+      let s = 0;
+      for (let p = 0; p < K; p++) s += a[i * K + p] * a[j * K + p];
+      want[i * M + j] = s * s;
+    }
+  it('runs the calls in order, sync and async', async () => {
+    for (const sync of [true, false]) {
+      const b = new Float32Array(K * M).fill(NaN), c = new Float32Array(M * M).fill(NaN), d = new Float32Array(M * M).fill(NaN);
+      if (sync) nat().runSequence(calls(b, c, d));
+      else await nat().runSequenceAsync(calls(b, c, d));
+      for (let t = 0; t < M * M; t++) expect(Math.abs(d[t] - want[t])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want[t])));
+    }
+  });
+  it('checks every call before running any, naming the call', () => {
+    const b = new Float32Array(K * M), c = new Float32Array(M * M), d = new Float32Array(M * M).fill(3);
+    const good = calls(b, c, d);
+    const bad = [...good, { kind: 'gemm' as const, args: { a, b, c: new Float32Array(1), m: M, n: M, k: K } }];
+    expect(() => nat().runSequence(bad)).toThrow(/runSequence: calls\[3\] \(gemm\): c needs elements up to index/);
+    expect(d.every((x) => x === 3)).toBe(true);
+    expect(() => nat().runSequence([{ kind: 'fft', args: {} } as never])).toThrow(/calls\[0\] \(fft\): kind must be 'gemm', 'permute', 'multiply' or 'sumProduct', got 'fft'/);
+    expect(() => nat().runSequence([{ kind: 'gemm' } as never])).toThrow(/calls\[0\]\.args must be an object/);
+    expect(() => nat().runSequence([7] as never)).toThrow(/calls\[0\] must be an object \{ kind, args \}/);
+    expect(() => nat().runSequence({} as never)).toThrow(/runSequence: calls must be an array/);
+    expect(() => nat().runSequenceAsync('x' as never)).toThrow(/runSequenceAsync: calls must be an array/);
+    nat().runSequence([]);
+  });
+});
