@@ -66,16 +66,20 @@ export interface GemmCall {
   rsC?: number;
   /**
    * An operand whose rows or columns are several index dims that no single
-   * stride walks (an einsum group that does not fuse): [size, stride] pairs,
-   * outermost first, flattened, whose sizes multiply to the dimension. Rows
-   * and columns go together and replace that operand's rsX/csX; the GEMM then
-   * reads it only while packing. Not with bPacked.
+   * stride walks (an einsum group that does not fuse): each as [size, stride]
+   * pairs, outermost first, flattened, whose sizes multiply to the
+   * dimension. They replace that operand's rsX/csX; the GEMM then reads it
+   * only while packing. Not with bPacked.
    */
-  aRows?: readonly number[];
-  aCols?: readonly number[];
-  bRows?: readonly number[];
-  bCols?: readonly number[];
+  aGroups?: OffsetGroups;
+  bGroups?: OffsetGroups;
   threads?: number;
+}
+
+/** A GEMM operand's rows and columns as index dims: flattened [size, stride] pairs each. */
+export interface OffsetGroups {
+  readonly rows: readonly number[];
+  readonly cols: readonly number[];
 }
 
 /** One call of a runSequence: a kernel's name and the args its own binding takes. */

@@ -1,9 +1,9 @@
-// Runs a program on real arrays: its instructions become one sequence of
-// addon calls, checked and run in a single trip into the addon (one job on
-// the compute pool for the async form, which then holds the arrays until it
-// settles).
+// Runs a program on real arrays: each instruction becomes one addon call,
+// made in turn by the sync form; the async form hands them all to the addon
+// as one sequence, one job on the compute pool, which holds the arrays until
+// it settles (a Promise per call cost an event-loop turn each).
 
-import { native, type GemmCall, type SequenceCall, type StridedView } from '../native';
+import { native, type GemmCall, type NativeBinding, type SequenceCall, type StridedView } from '../native';
 import { uninitialized } from '../memory';
 import { ArenaPool } from './arenas';
 import { Instr, MatrixArg, Program, StridedArg } from './program';
@@ -45,8 +45,8 @@ function gemmCall(ins: Extract<Instr, { op: 'gemm' }>, arrays: Arrays, threads: 
     csB: ins.b.cs,
     rsC: ins.c.rs,
     threads,
-    ...(ins.a.rows ? { aRows: ins.a.rows, aCols: ins.a.cols } : {}),
-    ...(ins.b.rows ? { bRows: ins.b.rows, bCols: ins.b.cols } : {}),
+    ...(ins.a.groups ? { aGroups: ins.a.groups } : {}),
+    ...(ins.b.groups ? { bGroups: ins.b.groups } : {}),
   };
 }
 
@@ -60,6 +60,19 @@ function toCall(ins: Instr, arrays: Arrays, threads: number): SequenceCall {
       return { kind: 'sumProduct', args: { shape: ins.shape, ops: ins.ops.map((o) => view(o, arrays)), dst: view(ins.dst, arrays), threads } };
     default:
       return { kind: 'gemm', args: gemmCall(ins, arrays, threads) };
+  }
+}
+
+function runCall(nat: NativeBinding, c: SequenceCall): void {
+  switch (c.kind) {
+    case 'permute':
+      return nat.permute(c.args);
+    case 'multiply':
+      return nat.multiply(c.args);
+    case 'sumProduct':
+      return nat.sumProduct(c.args);
+    default:
+      return nat.gemm(c.args);
   }
 }
 
@@ -99,7 +112,10 @@ export function runSync(p: Program, inputs: readonly Float32Array[], threads: nu
   const arena = allocate(p.arenaSize, `${fn}: intermediates`, pooled);
   const arrays: Arrays = { inputs, arena, output };
   try {
-    native().runSequence(p.instrs.map((ins) => toCall(ins, arrays, threads)));
+    // Call by call: on the JS thread that is a little cheaper than a
+    // sequence, which checks every call before running any.
+    const nat = native();
+    for (const ins of p.instrs) runCall(nat, toCall(ins, arrays, threads));
   } finally {
     arenas.give(arena);
   }

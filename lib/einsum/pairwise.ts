@@ -94,13 +94,15 @@ const MAX_CALLS = 256;
 /**
  * An input read through offset tables costs this fraction of its elements
  * each time the GEMM packs it, over a plain strided packing, while the
- * packing copies runs of at least RUN contiguous elements; shorter runs
- * cost proportionally more. A copy costs all of them, written and read
+ * packing copies runs of at least RUN contiguous elements across each
+ * panel; shorter runs cost proportionally more. A copy costs all of them, written and read
  * again (docs/PERF.md, einsum item 11). A is packed once per block of
  * NC_BLOCK columns, B once.
  */
 const INDEX_COST = 0.25;
 const RUN = 16;
+/** Building and walking the tables, per call: small operands are copied instead. */
+const INDEX_CALL_COST = 8192;
 const NC_BLOCK = 1024;
 
 /** Elements of `v` that `order`'s innermost dims put next to each other. */
@@ -224,11 +226,15 @@ function choose(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View |
         // intermediate which group is larger.
         const o = found.orders;
         const swap = !copyC && dst ? o.m.includes(dst.ids[dst.strides.indexOf(1)]) : countOf(o.n, sizes) < countOf(o.m, sizes);
-        const gather = (v: View, order: number[]) => INDEX_COST * Math.max(1, RUN / unitRun(v, order, sizes));
-        const asLeft = (v: View, cols: number[]) => gather(v, o.k) * countOf(v.ids, sizes) * Math.ceil(countOf(cols, sizes) / NC_BLOCK);
-        const asRight = (v: View, cols: number[]) => gather(v, cols) * countOf(v.ids, sizes);
-        const indexA = () => (swap ? asRight(a, o.m) : asLeft(a, o.n));
-        const indexB = () => (swap ? asLeft(c, o.m) : asRight(c, o.n));
+        // The packing copies runs across the panel (its rows for the left
+        // operand, its columns for the right) as spans; runs along k alone
+        // make it a transpose, element by element, dearer than a copy.
+        const gather = (v: View, across: number[]) => INDEX_COST * Math.max(1, RUN / unitRun(v, across, sizes));
+        const asLeft = (v: View, rows: number[], cols: number[]) =>
+          INDEX_CALL_COST + gather(v, rows) * countOf(v.ids, sizes) * Math.ceil(countOf(cols, sizes) / NC_BLOCK);
+        const asRight = (v: View, cols: number[]) => INDEX_CALL_COST + gather(v, cols) * countOf(v.ids, sizes);
+        const indexA = () => (swap ? asRight(a, o.m) : asLeft(a, o.m, o.n));
+        const indexB = () => (swap ? asLeft(c, o.n, o.m) : asRight(c, o.n));
         const moved =
           (modeA === 'copy' ? sizeA : modeA === 'index' ? indexA() : 0) +
           (modeB === 'copy' ? sizeB : modeB === 'index' ? indexB() : 0) +
@@ -307,10 +313,10 @@ function gemmStep(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View
   const inner = o.batch.filter((id) => !ch.outer.includes(id));
   const m = b.count(rows), n = b.count(cols), k = b.count(o.k), batch = b.count(inner);
   const a0 = modeLeft === 'index'
-    ? { bs: fused(left, inner), rs: 0, cs: 0, rows: groupDims(left, rows, sizes), cols: groupDims(left, o.k, sizes) }
+    ? { bs: fused(left, inner), rs: 0, cs: 0, groups: { rows: groupDims(left, rows, sizes), cols: groupDims(left, o.k, sizes) } }
     : { bs: fused(left, inner), rs: fused(left, rows), cs: fused(left, o.k) };
   const b0 = modeRight === 'index'
-    ? { bs: fused(right, inner), rs: 0, cs: 0, rows: groupDims(right, o.k, sizes), cols: groupDims(right, cols, sizes) }
+    ? { bs: fused(right, inner), rs: 0, cs: 0, groups: { rows: groupDims(right, o.k, sizes), cols: groupDims(right, cols, sizes) } }
     : { bs: fused(right, inner), rs: fused(right, o.k), cs: fused(right, cols) };
   const c0 = { bs: fused(target, inner), rs: fused(target, rows), cs: 1 };
   // One call per position of the looped batch indices.

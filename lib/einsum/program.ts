@@ -2,6 +2,7 @@
 // arrays, in which order. Built from shapes alone, so one program serves
 // every call with the same subscripts, shapes and options.
 
+import type { OffsetGroups } from '../native';
 import { ArenaPlanner } from './arena';
 import { BufferRef, View, contiguousStrides, countOf, strideOf } from './view';
 
@@ -14,8 +15,8 @@ export interface StridedArg {
 
 /**
  * A batch of matrices: element (t, i, j) at offset + t*bs + i*rs + j*cs, or,
- * when rows and cols are given (flattened [size, stride] pairs of several
- * index dims, outermost first), at offset + t*bs + row(i) + col(j).
+ * when groups are given (rows and cols as flattened [size, stride] pairs of
+ * several index dims, outermost first), at offset + t*bs + row(i) + col(j).
  */
 export interface MatrixArg {
   readonly buf: BufferRef;
@@ -23,8 +24,7 @@ export interface MatrixArg {
   readonly bs: number;
   readonly rs: number;
   readonly cs: number;
-  readonly rows?: readonly number[];
-  readonly cols?: readonly number[];
+  readonly groups?: OffsetGroups;
 }
 
 export type Instr =

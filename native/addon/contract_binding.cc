@@ -171,7 +171,7 @@ std::function<void()> contract_runner(const std::string& kind, const Napi::Objec
   else if (kind == "sumProduct") k = Kind::kSumProduct;
   else throw_range(args.Env(), where + ": kind must be 'gemm', 'permute', 'multiply' or 'sumProduct', got '" + kind + "'");
   Call call = parse(args, where, k);
-  return [call, k] { run(k, call); };
+  return [call = std::move(call), k] { run(k, call); };
 }
 
 Napi::Value permute_sync(const Napi::CallbackInfo& info) { return sync(info, "permute", Kind::kPermute); }

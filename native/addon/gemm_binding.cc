@@ -36,7 +36,7 @@ struct GemmCall {
   GemmArgs g;
   GemmBatch batch;
   int threads = 0;
-  // Offset tables g points into (aRows, aCols, bRows, bCols), shared so that
+  // Offset tables g points into (aGroups', bGroups' rows and cols), shared so that
   // copies of the call (the async job's) keep them alive.
   std::shared_ptr<std::vector<int64_t>> tables[4];
 };
@@ -86,19 +86,20 @@ std::shared_ptr<std::vector<int64_t>> group_offsets(const Napi::Env& env, const 
   return table;
 }
 
-// An operand given by offset tables (`rows_key`, `cols_key`: both or
-// neither); returns its reach past the batch, or -1 when it has none.
-__int128 indexed_operand(const Napi::Env& env, const Napi::Object& o, const char* rows_key,
-                         const char* cols_key, int64_t rows, int64_t cols, const std::string& w,
-                         std::shared_ptr<std::vector<int64_t>>* tables, const int64_t** row_off,
-                         const int64_t** col_off) {
-  const bool has_rows = o.Has(rows_key), has_cols = o.Has(cols_key);
-  if (!has_rows && !has_cols) return -1;
-  if (!has_rows || !has_cols)
-    throw_type(env, w + ": " + rows_key + " and " + cols_key + " go together (one given without the other)");
+// An operand given by offset tables: `key` ('aGroups' or 'bGroups') is
+// { rows, cols }, both as group_offsets reads them; returns the operand's
+// reach past the batch, or -1 when it has no groups.
+__int128 indexed_operand(const Napi::Env& env, const Napi::Object& o, const char* key, int64_t rows,
+                         int64_t cols, const std::string& w, std::shared_ptr<std::vector<int64_t>>* tables,
+                         const int64_t** row_off, const int64_t** col_off) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return -1;
+  const std::string at = w + ": " + key;
+  if (!v.IsObject() || v.IsArray()) throw_type(env, at + " must be an object { rows, cols }");
+  Napi::Object groups = v.As<Napi::Object>();
   __int128 reach_rows = 0, reach_cols = 0;
-  tables[0] = group_offsets(env, o, rows_key, rows, w, &reach_rows);
-  tables[1] = group_offsets(env, o, cols_key, cols, w, &reach_cols);
+  tables[0] = group_offsets(env, groups, "rows", rows, at, &reach_rows);
+  tables[1] = group_offsets(env, groups, "cols", cols, at, &reach_cols);
   *row_off = tables[0]->data();
   *col_off = tables[1]->data();
   return reach_rows + reach_cols;
@@ -162,8 +163,8 @@ void parse_strided(const Napi::Env& env, const Napi::Object& o, const std::strin
   g.rs_c = int_prop(o, "rsC", w, 0, kMaxDim, g.n);
   // Offset tables are built only for a product that reads its operands.
   const bool reads = bt.count > 0 && g.m > 0 && g.n > 0 && g.k > 0;
-  const __int128 reach_a = reads ? indexed_operand(env, o, "aRows", "aCols", g.m, g.k, w, &call.tables[0], &g.a_rows, &g.a_cols) : -1;
-  const __int128 reach_b = reads ? indexed_operand(env, o, "bRows", "bCols", g.k, g.n, w, &call.tables[2], &g.b_rows, &g.b_cols) : -1;
+  const __int128 reach_a = reads ? indexed_operand(env, o, "aGroups", g.m, g.k, w, &call.tables[0], &g.a_rows, &g.a_cols) : -1;
+  const __int128 reach_b = reads ? indexed_operand(env, o, "bGroups", g.k, g.n, w, &call.tables[2], &g.b_rows, &g.b_cols) : -1;
   int64_t ext_c = 0;
   if (bt.count > 0 && g.m > 0 && g.n > 0) {
     check_c_layout(env, call, w);
@@ -220,10 +221,10 @@ GemmCall parse(const Napi::Object& o, const char* where) {
   const std::string w = where;
   // Explicit element strides (rsA, csA, rsB, csB, rsC) describe views that
   // transA/transB cannot, e.g. an operand whose rows interleave with its
-  // batch, and offset groups (aRows/aCols, bRows/bCols) those whose rows or
+  // batch, and offset groups (aGroups, bGroups) those whose rows or
   // columns are not one stride; they are checked on their own path below.
-  if (o.Has("rsA") || o.Has("csA") || o.Has("rsB") || o.Has("csB") || o.Has("rsC") || o.Has("aRows") ||
-      o.Has("aCols") || o.Has("bRows") || o.Has("bCols")) {
+  if (o.Has("rsA") || o.Has("csA") || o.Has("rsB") || o.Has("csB") || o.Has("rsC") || o.Has("aGroups") ||
+      o.Has("bGroups")) {
     if (packed) throw_type(env, w + ": rsA, csA, rsB, csB, rsC and the offset groups cannot be combined with bPacked");
     parse_strided(env, o, w, call, a, b, c, a_off, b_off, c_off, ta, tb);
     return call;
@@ -284,7 +285,7 @@ Napi::Value pack_b_matrix(const Napi::CallbackInfo& info) {
 
 std::function<void()> gemm_runner(const Napi::Object& args, const std::string& where) {
   GemmCall call = parse(args, where.c_str());
-  return [call] { sgemm_batched(call.g, call.batch, call.threads); };
+  return [call = std::move(call)] { sgemm_batched(call.g, call.batch, call.threads); };
 }
 
 Napi::Value gemm_sync(const Napi::CallbackInfo& info) {

@@ -28,16 +28,22 @@ std::shared_ptr<Steps> parse(const Napi::CallbackInfo& info, const std::string& 
   auto steps = std::make_shared<Steps>();
   steps->reserve(calls.Length());
   for (uint32_t i = 0; i < calls.Length(); ++i) {
-    const std::string w = where + ": calls[" + std::to_string(i) + "]";
-    Napi::Value c = calls.Get(i);
-    if (!c.IsObject() || c.IsArray()) throw_type(env, w + " must be an object { kind, args }");
-    Napi::Object o = c.As<Napi::Object>();
-    const std::string kind = string_prop(o, "kind", w);
-    Napi::Value args = o.Get("args");
-    if (!args.IsObject() || args.IsArray()) throw_type(env, w + ".args must be an object");
-    const std::string at = w + " (" + kind + ")";
-    steps->push_back(kind == "gemm" ? gemm_runner(args.As<Napi::Object>(), at)
-                                    : contract_runner(kind, args.As<Napi::Object>(), at));
+    // The kernels' own checks run under their own short names (long ones
+    // would cost an allocation per message part on every call); a failure
+    // is then prefixed with the call's place.
+    try {
+      Napi::Value c = calls.Get(i);
+      if (!c.IsObject() || c.IsArray()) throw_type(env, "must be an object { kind, args }");
+      Napi::Object o = c.As<Napi::Object>();
+      const std::string kind = string_prop(o, "kind", "");
+      Napi::Value args = o.Get("args");
+      if (!args.IsObject() || args.IsArray()) throw_type(env, kind + ": args must be an object");
+      steps->push_back(kind == "gemm" ? gemm_runner(args.As<Napi::Object>(), kind)
+                                      : contract_runner(kind, args.As<Napi::Object>(), kind));
+    } catch (Napi::Error& e) {
+      e.Value().Set("message", where + ": calls[" + std::to_string(i) + "]: " + e.Message());
+      throw;
+    }
   }
   return steps;
 }

@@ -129,17 +129,17 @@ export const EXECUTE_CASES = {
     { sub: 'bijk,iap,pjcq,qkd->bacd', shapes: [[4, 2, 2, 3], [2, 2, 3], [3, 2, 2, 3], [3, 3, 5]] },
   ],
   // Index groups that no single stride walks, read by the GEMM's packing
-  // through offset tables: B (or, after a swap, A) on the right with its
-  // columns in runs of 17; A on the left, few rows, past the 256-deep k and
-  // 1024-wide column blocks, and batched.
+  // through offset tables (offset-tables.test.ts checks that they are): the
+  // weight on the right with its columns in runs of 17, few rows, and past
+  // the 256-deep k and 1024-wide column blocks; A on the right after a swap,
+  // on the left, and batched.
   'operands read through offset tables': [
-    { sub: 'bijk,jciakd->bacd', shapes: [[5, 2, 3, 4], [3, 3, 2, 2, 4, 17]] },
-    { sub: 'xiyj,xyn->nij', shapes: [[3, 4, 5, 17], [3, 5, 29]] },
-    { sub: 'ixjy,xyn->ijn', shapes: [[3, 3, 5, 17], [3, 17, 37]] },
-    { sub: 'ixjy,xyn->ijn', shapes: [[1, 3, 2, 17], [3, 17, 40]] },
-    { sub: 'ixjy,xyn->ijn', shapes: [[2, 16, 7, 17], [16, 17, 1030]] },
-    { sub: 'bixjy,bxyn->bijn', shapes: [[2, 3, 3, 2, 17], [2, 3, 17, 20]] },
-    { sub: 'bijk,iap,pjcq,qkd->bacd', shapes: [[7, 2, 3, 4], [2, 3, 4], [4, 3, 5, 4], [4, 4, 17]] },
+    { sub: 'bijk,jciakd->bacd', shapes: [[5, 2, 3, 4], [3, 7, 2, 5, 4, 17]] },
+    { sub: 'bijk,jciakd->bacd', shapes: [[2, 2, 3, 4], [3, 7, 2, 5, 4, 17]] },
+    { sub: 'bijk,jciakd->bacd', shapes: [[13, 4, 8, 9], [8, 7, 4, 3, 9, 50]] },
+    { sub: 'xiyj,xyn->nij', shapes: [[5, 24, 6, 17], [5, 6, 29]] },
+    { sub: 'xiyj,xyn->ijn', shapes: [[6, 9, 6, 40], [6, 6, 37]] },
+    { sub: 'bxiyj,bxyn->bijn', shapes: [[2, 5, 9, 6, 40], [2, 5, 6, 37]] },
   ],
   'zero-size dimensions': [
     { sub: 'ij,jk->ik', shapes: [[3, 0], [0, 4]] },

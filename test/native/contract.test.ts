@@ -222,8 +222,8 @@ describe('gemm with offset groups', () => {
         }
     const call = (c: Float32Array, threads: number) => ({
       a, b, c, m: M, n: N, k: K, batch: T, strideA: sa, strideB: sb, strideC: M * N, rsC: N, threads,
-      aRows: [I, X * J * Y, J, Y], aCols: [X, J * Y, Y, 1],
-      bRows: [X, N1 * Y * N2, Y, N2], bCols: [N1, Y * N2, N2, 1],
+      aGroups: { rows: [I, X * J * Y, J, Y], cols: [X, J * Y, Y, 1] },
+      bGroups: { rows: [X, N1 * Y * N2, Y, N2], cols: [N1, Y * N2, N2, 1] },
     });
     it(`matches the float64 product at ${JSON.stringify(s)}, 1 and 2 threads, sync and async`, async () => {
       for (const threads of [1, 2]) {
@@ -244,16 +244,17 @@ describe('gemm with offset groups', () => {
   }
   it('checks the groups: pairs, sizes, reach, both tables, packed B', () => {
     const a = rand(60, 1), b = rand(60, 2), c = new Float32Array(20);
-    const ok = { a, b, c, m: 4, n: 5, k: 12, rsC: 5, aRows: [4, 12], aCols: [3, 4, 4, 1], bRows: [12, 5], bCols: [5, 1] };
+    const ag = { rows: [4, 12], cols: [3, 4, 4, 1] }, bg = { rows: [12, 5], cols: [5, 1] };
+    const ok = { a, b, c, m: 4, n: 5, k: 12, rsC: 5, aGroups: ag, bGroups: bg };
     nat().gemm(ok);
-    expect(() => nat().gemm({ ...ok, aRows: [4] })).toThrow(/aRows must hold \[size, stride\] pairs, got 1 numbers/);
-    expect(() => nat().gemm({ ...ok, aCols: [3, 4, 5, 1] })).toThrow(/aCols sizes multiply to 15 but the product needs 12/);
-    expect(() => nat().gemm({ ...ok, bCols: [5, 2] })).toThrow(/gemm: b needs elements up to index/);
-    expect(() => nat().gemm({ ...ok, aRows: [4, -1] })).toThrow(/aRows\[1\] must be an integer/);
-    const { bCols: _drop, ...noCols } = ok;
-    expect(() => nat().gemm(noCols)).toThrow(/bRows and bCols go together/);
-    expect(() => nat().gemm({ ...ok, aRows: [2 ** 30, 0, 2 ** 30, 0] })).toThrow(/aRows sizes multiply to more than 2\^40 but the product needs 4/);
-    expect(() => nat().gemm({ ...ok, c: a, aRows: [4, 12] })).toThrow(/c overlaps a/);
+    expect(() => nat().gemm({ ...ok, aGroups: { ...ag, rows: [4] } })).toThrow(/gemm: aGroups: rows must hold \[size, stride\] pairs, got 1 numbers/);
+    expect(() => nat().gemm({ ...ok, aGroups: { ...ag, cols: [3, 4, 5, 1] } })).toThrow(/gemm: aGroups: cols sizes multiply to 15 but the product needs 12/);
+    expect(() => nat().gemm({ ...ok, bGroups: { ...bg, cols: [5, 2] } })).toThrow(/gemm: b needs elements up to index/);
+    expect(() => nat().gemm({ ...ok, aGroups: { ...ag, rows: [4, -1] } })).toThrow(/gemm: aGroups: rows\[1\] must be an integer/);
+    expect(() => nat().gemm({ ...ok, bGroups: { rows: [12, 5] } as never })).toThrow(/gemm: bGroups: cols must be an array of integers/);
+    expect(() => nat().gemm({ ...ok, bGroups: [1, 2] as never })).toThrow(/gemm: bGroups must be an object \{ rows, cols \}/);
+    expect(() => nat().gemm({ ...ok, aGroups: { ...ag, rows: [2 ** 30, 0, 2 ** 30, 0] } })).toThrow(/aGroups: rows sizes multiply to more than 2\^40 but the product needs 4/);
+    expect(() => nat().gemm({ ...ok, c: a })).toThrow(/c overlaps a/);
     const packed = nat().packB({ b, k: 12, n: 5 });
     expect(() => nat().gemm({ ...ok, bPacked: packed })).toThrow(/cannot be combined with bPacked/);
   });
@@ -288,11 +289,11 @@ describe('runSequence', () => {
     const b = new Float32Array(K * M), c = new Float32Array(M * M), d = new Float32Array(M * M).fill(3);
     const good = calls(b, c, d);
     const bad = [...good, { kind: 'gemm' as const, args: { a, b, c: new Float32Array(1), m: M, n: M, k: K } }];
-    expect(() => nat().runSequence(bad)).toThrow(/runSequence: calls\[3\] \(gemm\): c needs elements up to index/);
+    expect(() => nat().runSequence(bad)).toThrow(/runSequence: calls\[3\]: gemm: c needs elements up to index/);
     expect(d.every((x) => x === 3)).toBe(true);
-    expect(() => nat().runSequence([{ kind: 'fft', args: {} } as never])).toThrow(/calls\[0\] \(fft\): kind must be 'gemm', 'permute', 'multiply' or 'sumProduct', got 'fft'/);
-    expect(() => nat().runSequence([{ kind: 'gemm' } as never])).toThrow(/calls\[0\]\.args must be an object/);
-    expect(() => nat().runSequence([7] as never)).toThrow(/calls\[0\] must be an object \{ kind, args \}/);
+    expect(() => nat().runSequence([{ kind: 'fft', args: {} } as never])).toThrow(/runSequence: calls\[0\]: fft: kind must be 'gemm', 'permute', 'multiply' or 'sumProduct', got 'fft'/);
+    expect(() => nat().runSequence([{ kind: 'gemm' } as never])).toThrow(/runSequence: calls\[0\]: gemm: args must be an object/);
+    expect(() => nat().runSequence([7] as never)).toThrow(/runSequence: calls\[0\]: must be an object \{ kind, args \}/);
     expect(() => nat().runSequence({} as never)).toThrow(/runSequence: calls must be an array/);
     expect(() => nat().runSequenceAsync('x' as never)).toThrow(/runSequenceAsync: calls must be an array/);
     nat().runSequence([]);

@@ -1,6 +1,7 @@
 #include "gemm_pack.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "../../core/thread_pool.h"
 
@@ -99,56 +100,71 @@ void pack_b_panels(const float* b, int64_t rs_b, int64_t cs_b, int nr, int64_t p
   }
 }
 
-void pack_a_indexed(const float* a, const int64_t* rows, const int64_t* cols, int mr, int64_t i0,
-                    int64_t mc, int64_t p0, int64_t kc, float* out) {
-  const int64_t* col = cols + p0;
-  for (int64_t ir = 0; ir < mc; ir += mr) {
-    int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-    float* panel = out + (ir / mr) * kc * mr;
-    for (int i = 0; i < m_eff; ++i) {
-      const float* row = a + rows[i0 + ir + i];
-      for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = row[col[p]];
-    }
-    for (int64_t p = 0; p < kc; ++p)
-      for (int i = m_eff; i < mr; ++i) panel[p * mr + i] = 0.0f;
-  }
-}
-
 namespace {
 
 // A short copy, inlined: most runs are a few vectors long.
-inline void copy_floats(float* __restrict dst, const float* __restrict src, int len) {
-  int j = 0;
+inline void copy_floats(float* __restrict dst, const float* __restrict src, int64_t len) {
+  int64_t j = 0;
   for (; j + 8 <= len; j += 8)
     for (int t = 0; t < 8; ++t) dst[j + t] = src[j + t];
   for (; j < len; ++j) dst[j] = src[j];
 }
 
+// Runs of consecutive offsets in off[0, n): their starts, and n at the end.
+int64_t find_runs(const int64_t* off, int64_t n, int64_t* start) {
+  int64_t runs = 0;
+  for (int64_t t = 0; t < n; ++t)
+    if (t == 0 || off[t] != off[t - 1] + 1) start[runs++] = t;
+  start[runs] = n;
+  return runs;
+}
+
+constexpr int64_t kMaxWidth = 64;  // widest register tile side (nr) of any tier
+
+// One panel, kc steps of `width` floats: panel[p][x] = src[p_off[p] + x_off[x]]
+// for x < x_eff, zeros after. Runs of consecutive offsets are copied as
+// spans, along x or along p, whichever way they are longer: an index
+// group's unit-stride tail may fall on either side of the panel.
+void gather_panel(const float* src, const int64_t* p_off, int64_t kc, const int64_t* x_off, int x_eff,
+                  int width, int64_t* p_runs_buf, float* panel) {
+  int64_t x_start[kMaxWidth + 1];
+  const int64_t x_runs = find_runs(x_off, x_eff, x_start);
+  const int64_t p_runs = find_runs(p_off, kc, p_runs_buf);
+  if (x_eff * p_runs <= kc * x_runs) {  // longer along p: a run per x column
+    for (int x = 0; x < x_eff; ++x)
+      for (int64_t r = 0; r < p_runs; ++r) {
+        const float* from = src + x_off[x] + p_off[p_runs_buf[r]];
+        for (int64_t p = p_runs_buf[r]; p < p_runs_buf[r + 1]; ++p) panel[p * width + x] = from[p - p_runs_buf[r]];
+      }
+  } else {  // longer along x: each run of columns once for all kc steps
+    for (int64_t r = 0; r < x_runs; ++r) {
+      const float* from = src + x_off[x_start[r]];
+      float* to = panel + x_start[r];
+      const int64_t len = x_start[r + 1] - x_start[r];
+      for (int64_t p = 0; p < kc; ++p) copy_floats(to + p * width, from + p_off[p], len);
+    }
+  }
+  for (int64_t p = 0; p < kc; ++p)
+    for (int x = x_eff; x < width; ++x) panel[p * width + x] = 0.0f;
+}
+
 }  // namespace
+
+void pack_a_indexed(const float* a, const int64_t* rows, const int64_t* cols, int mr, int64_t i0,
+                    int64_t mc, int64_t p0, int64_t kc, float* out) {
+  std::vector<int64_t> runs(static_cast<size_t>(kc) + 1);
+  for (int64_t ir = 0; ir < mc; ir += mr) {
+    const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+    gather_panel(a, cols + p0, kc, rows + i0 + ir, m_eff, mr, runs.data(), out + (ir / mr) * kc * mr);
+  }
+}
 
 void pack_b_indexed(const float* b, const int64_t* rows, const int64_t* cols, int nr, int64_t p0,
                     int64_t kc, int64_t j0, int64_t nc, float* out) {
-  // A panel's columns fall into runs of consecutive offsets (an index group's
-  // unit-stride tail), each copied as one contiguous span per row.
-  constexpr int kMaxNr = 64;
-  int start[kMaxNr + 1];
+  std::vector<int64_t> runs(static_cast<size_t>(kc) + 1);
   for (int64_t jr = 0; jr < nc; jr += nr) {
     const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-    const int64_t* col = cols + j0 + jr;
-    int runs = 0;
-    for (int j = 0; j < n_eff; ++j)
-      if (j == 0 || col[j] != col[j - 1] + 1) start[runs++] = j;
-    start[runs] = n_eff;
-    float* panel = out + (jr / nr) * kc * nr;
-    // Run by run, so that each inner loop has one length for all kc rows.
-    for (int r = 0; r < runs; ++r) {
-      const int len = start[r + 1] - start[r];
-      const float* src = b + col[start[r]];
-      float* dst = panel + start[r];
-      for (int64_t p = 0; p < kc; ++p) copy_floats(dst + p * nr, src + rows[p0 + p], len);
-    }
-    for (int64_t p = 0; p < kc; ++p)
-      for (int j = n_eff; j < nr; ++j) panel[p * nr + j] = 0.0f;
+    gather_panel(b, rows + p0, kc, cols + j0 + jr, n_eff, nr, runs.data(), out + (jr / nr) * kc * nr);
   }
 }
 
