@@ -119,15 +119,13 @@ int64_t find_runs(const int64_t* off, int64_t n, int64_t* start) {
   return runs;
 }
 
-constexpr int64_t kMaxWidth = 64;  // widest register tile side (nr) of any tier
-
 // One panel, kc steps of `width` floats: panel[p][x] = src[p_off[p] + x_off[x]]
 // for x < x_eff, zeros after. Runs of consecutive offsets are copied as
 // spans, along x or along p, whichever way they are longer: an index
 // group's unit-stride tail may fall on either side of the panel.
+// p_runs_buf and x_start hold kc + 1 and x_eff + 1 run starts.
 void gather_panel(const float* src, const int64_t* p_off, int64_t kc, const int64_t* x_off, int x_eff,
-                  int width, int64_t* p_runs_buf, float* panel) {
-  int64_t x_start[kMaxWidth + 1];
+                  int width, int64_t* p_runs_buf, int64_t* x_start, float* panel) {
   const int64_t x_runs = find_runs(x_off, x_eff, x_start);
   const int64_t p_runs = find_runs(p_off, kc, p_runs_buf);
   if (x_eff * p_runs <= kc * x_runs) {  // longer along p: a run per x column
@@ -148,24 +146,28 @@ void gather_panel(const float* src, const int64_t* p_off, int64_t kc, const int6
     for (int x = x_eff; x < width; ++x) panel[p * width + x] = 0.0f;
 }
 
+// Panels `width` wide across A's rows or B's columns (count of them, at
+// side_off), kc steps deep along k.
+void pack_indexed_panels(const float* src, const int64_t* k_off, int64_t kc, const int64_t* side_off,
+                         int64_t count, int width, float* out) {
+  std::vector<int64_t> runs(static_cast<size_t>(kc + width) + 2);
+  for (int64_t s = 0; s < count; s += width) {
+    const int eff = static_cast<int>(std::min<int64_t>(width, count - s));
+    gather_panel(src, k_off, kc, side_off + s, eff, width, runs.data(), runs.data() + kc + 1,
+                 out + (s / width) * kc * width);
+  }
+}
+
 }  // namespace
 
 void pack_a_indexed(const float* a, const int64_t* rows, const int64_t* cols, int mr, int64_t i0,
                     int64_t mc, int64_t p0, int64_t kc, float* out) {
-  std::vector<int64_t> runs(static_cast<size_t>(kc) + 1);
-  for (int64_t ir = 0; ir < mc; ir += mr) {
-    const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-    gather_panel(a, cols + p0, kc, rows + i0 + ir, m_eff, mr, runs.data(), out + (ir / mr) * kc * mr);
-  }
+  pack_indexed_panels(a, cols + p0, kc, rows + i0, mc, mr, out);
 }
 
 void pack_b_indexed(const float* b, const int64_t* rows, const int64_t* cols, int nr, int64_t p0,
                     int64_t kc, int64_t j0, int64_t nc, float* out) {
-  std::vector<int64_t> runs(static_cast<size_t>(kc) + 1);
-  for (int64_t jr = 0; jr < nc; jr += nr) {
-    const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-    gather_panel(b, rows + p0, kc, cols + j0 + jr, n_eff, nr, runs.data(), out + (jr / nr) * kc * nr);
-  }
+  pack_indexed_panels(b, rows + p0, kc, cols + j0, nc, nr, out);
 }
 
 namespace {
