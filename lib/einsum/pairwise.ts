@@ -95,9 +95,9 @@ const MAX_CALLS = 256;
  * An input read through offset tables costs this fraction of its elements
  * each time the GEMM packs it, over a plain strided packing, while the
  * packing copies runs of at least RUN contiguous elements across each
- * panel; shorter runs cost proportionally more. A copy costs all of them, written and read
- * again (docs/PERF.md, einsum item 11). A is packed once per block of
- * NC_BLOCK columns, B once.
+ * panel; shorter runs cost proportionally more. A copy costs all of them,
+ * written and read again (docs/PERF.md, einsum item 11). A is packed once
+ * per block of NC_BLOCK columns, B once.
  */
 const INDEX_COST = 0.25;
 const RUN = 16;
@@ -222,8 +222,8 @@ function choose(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View |
         const sizeA = countOf(a.ids, sizes), sizeB = countOf(c.ids, sizes);
         // The GEMM's left operand is packed along k once per column block,
         // its right one along C's columns once. Which of A and B is which
-        // follows the output's unit stride (see gemmStep), or for a new
-        // intermediate which group is larger.
+        // follows the output's unit stride, or for a new intermediate which
+        // group is larger (gemmStep keeps to that when it gathers).
         const o = found.orders;
         const swap = !copyC && dst ? o.m.includes(dst.ids[dst.strides.indexOf(1)]) : countOf(o.n, sizes) < countOf(o.m, sizes);
         // The packing copies runs across the panel (its rows for the left
@@ -282,8 +282,10 @@ function gemmStep(b: ProgramBuilder, a: View, c: View, groups: Groups, dst: View
     // On a tie the larger group takes the columns: the microkernels are
     // wider than tall, so a narrow C wastes most of each register tile.
     const pairs = b.count(o.n) >= b.count(o.m) ? [[o.m, o.n], [o.n, o.m]] : [[o.n, o.m], [o.m, o.n]];
+    // choose() costed a gathered input on the side the first pair puts it.
+    const gathers = ch.modeA === 'index' || ch.modeB === 'index';
     const candidates: number[][] = [];
-    for (const [r, s] of pairs) {
+    for (const [r, s] of gathers ? pairs.slice(0, 1) : pairs) {
       candidates.push([...o.batch, ...r, ...s]);
       if (o.batch.length > 0) candidates.push([...r, ...o.batch, ...s]);
     }
