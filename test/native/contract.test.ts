@@ -204,6 +204,7 @@ describe('gemm with offset groups', () => {
     { T: 1, I: 3, J: 5, X: 3, Y: 17, N1: 2, N2: 19 },
     { T: 1, I: 1, J: 2, X: 4, Y: 5, N1: 3, N2: 7 },
     { T: 2, I: 2, J: 7, X: 16, Y: 17, N1: 3, N2: 24 },
+    { T: 1, I: 2, J: 1030, X: 26, Y: 23, N1: 3, N2: 5 }, // 2060 rows: passes twice as deep over K
   ];
   for (const s of shapes) {
     const { T, I, J, X, Y, N1, N2 } = s;

@@ -45,6 +45,22 @@ describe('matmul', () => {
     check([300, 9], [300, 65], true, false); // transposed A
   });
 
+  it('runs blocks of 2048 rows and more in passes twice as deep (plain and packed B, ragged K, partial row panels)', () => {
+    // 2050 rows: the last row panel is partial; k = 777 and 600 end in a
+    // shallow pass; a packed B takes each deep pass as two of its blocks.
+    for (const [m, k, n, threads] of [[2050, 777, 45, 1], [4100, 600, 37, 2], [2048, 513, 33, 1]]) {
+      const x = uniform([m, k], seed++), w = uniform([k, n], seed++);
+      const ref = matmulRef(x, w);
+      expect(worstBoundRatio(matmulSync(x, w, { threads }).data, ref, k)).toBeLessThanOrEqual(1);
+      const out = new Tensor(new Float32Array(m * n).fill(NaN), [m, n]); // every element must be written
+      expect(worstBoundRatio(matmulSync(x, packWeight(w), { threads, out }).data, ref, k)).toBeLessThanOrEqual(1);
+    }
+    const xt = uniform([700, 2060], seed++), wt = uniform([41, 700], seed++); // transposed A, transposed packed B
+    const ref = matmulRef(xt, wt, true, true);
+    expect(worstBoundRatio(matmulSync(xt, wt, { transA: true, transB: true }).data, ref, 700)).toBeLessThanOrEqual(1);
+    expect(worstBoundRatio(matmulSync(xt, packWeight(wt, { transpose: true }), { transA: true }).data, ref, 700)).toBeLessThanOrEqual(1);
+  });
+
   it('handles empty dims: K = 0 gives zeros, M = 0 and N = 0 give empty results', () => {
     const z = matmulSync(uniform([3, 0], 1), uniform([0, 4], 2));
     expect(z.shape).toEqual([3, 4]);

@@ -23,6 +23,10 @@ for (const [m, k, n] of [[1, 300, 1100], [2, 259, 65], [3, 7, 40], [4, 33, 70], 
   for (const transB of [false, true])
     cases.push({ a: [m, k], b: transB ? [n, k] : [k, n], transA: false, transB, seedA: seed++, seedB: seed++, threads: 2, packed: true });
 
+// Blocks of 2048 rows and more take passes twice as deep over K.
+for (const packed of [false, true])
+  cases.push({ a: [2050, 600], b: [600, 37], transA: false, transB: false, seedA: seed++, seedB: seed++, threads: 1, packed });
+
 describe.each(supported)('ISA tier %s', (tier) => {
   it('matches the float64 reference on every case, 1 and 2 threads', () => {
     const stdout = execFileSync(process.execPath, [child, JSON.stringify(cases)], {

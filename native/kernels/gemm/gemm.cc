@@ -21,6 +21,23 @@ namespace {
 // Below this many flops a GEMM runs on one thread: waking workers costs more.
 constexpr double kMinFlopsPerThread = 1 << 21;
 
+// A reduction deeper than kc runs in passes that each read and write the
+// block of C. A block of this many rows or more takes passes twice as deep,
+// so half as many: +2-5 % at 2048-4096 rows, none at 1024, and 1-3 % slower
+// at 128-512 rows, where a deeper B block no longer fits L2 (docs/PERF.md,
+// GEMM item 29).
+constexpr int64_t kDeepPassRows = 2048;
+
+// One pass's B in the panel layout: `parts` runs of micro-panels, run r
+// covering kc[r] rows of the pass with micro-panel jr at b[r] + jr * kc[r].
+// A packed B keeps the depth it was packed with, so a deep pass over it is
+// two of its blocks, each tile taking both while its C stays in L1.
+struct PassB {
+  const float* b[2];
+  int64_t kc[2];
+  int parts;
+};
+
 const GemmKernelInfo& kernel_for(IsaTier tier) {
   switch (tier) {
     case IsaTier::kAvx512: return gemm_kernel_avx512();
@@ -64,7 +81,9 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
     return;
   }
   const int mr = kern.mr, nr = kern.nr;
-  const int64_t mcb = kern.mc, kcb = kern.kc, ncb = kern.nc;
+  const int64_t mcb = kern.mc, ncb = kern.nc;
+  const bool deep = m1 - m0 >= kDeepPassRows && g.k >= 2 * kern.kc;
+  const int64_t kcb = deep ? 2 * kern.kc : kern.kc;
   // With a single row panel a packed copy of B would be read once: read in place.
   const bool direct_b = b_in_place && (m1 - m0) <= mr;
   Scratch& s = thread_scratch();
@@ -80,21 +99,25 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
     for (int64_t pc = 0; pc < g.k; pc += kcb) {
       const int64_t kc = std::min(kcb, g.k - pc);
       const float beta = pc == 0 ? g.beta : 1.0f;
-      const float* bblock;  // micro-panel jr of this block is at bblock + jr * kc (ldb = nr)
+      PassB pb{{nullptr, nullptr}, {kc, 0}, 1};
       if (packed) {
-        bblock = packed_b_block(*packed, jb, pc) + (jc - jb) * kc;
+        pb.kc[0] = std::min<int64_t>(packed->kc, kc);
+        pb.kc[1] = kc - pb.kc[0];
+        pb.parts = pb.kc[1] > 0 ? 2 : 1;
+        for (int r = 0; r < pb.parts; ++r)
+          pb.b[r] = packed_b_block(*packed, jb, pc + r * pb.kc[0]) + (jc - jb) * pb.kc[r];
       } else if (!direct_b) {
         if (g.b_rows)
           pack_b_indexed(g.b, g.b_rows, g.b_cols, nr, pc, kc, jc, nc, bbuf);
         else
           pack_b_panels(g.b, g.rs_b, g.cs_b, nr, pc, kc, jc, nc, bbuf);
-        bblock = bbuf;
-      } else {
-        bblock = nullptr;
+        pb.b[0] = bbuf;
       }
       if (small_m) {  // packed B, few rows: stream its panels
-        kern.small_m_panels(static_cast<int>(m1 - m0), nc, kc, g.a + m0 * g.rs_a + pc * g.cs_a, g.rs_a,
-                            g.cs_a, bblock, kc, nr, g.c + m0 * g.rs_c + jc, g.rs_c, g.alpha, beta);
+        for (int r = 0, p = 0; r < pb.parts; p += pb.kc[r++])
+          kern.small_m_panels(static_cast<int>(m1 - m0), nc, pb.kc[r], g.a + m0 * g.rs_a + (pc + p) * g.cs_a,
+                              g.rs_a, g.cs_a, pb.b[r], pb.kc[r], nr, g.c + m0 * g.rs_c + jc, g.rs_c, g.alpha,
+                              r == 0 ? beta : 1.0f);
         continue;
       }
       for (int64_t ic = m0; ic < m1; ic += mcb) {
@@ -107,27 +130,33 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
         // B micro-panels stream past it from the L2-resident packed block.
         for (int64_t ir = 0; ir < mc; ir += mr) {
           const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+          float* c_rows = g.c + (ic + ir) * g.rs_c + jc;
           // A partial row panel streams B's panels once, its sums in
           // registers: a register tile would cost as much as mr rows. (B
           // read in place: whole panels only; the tiles take the rest.)
           int64_t jr0 = 0;
           if (a_in_place && m_eff < mr && m_eff <= kern.small_m_packed) {
             const float* a_rows = g.a + (ic + ir) * g.rs_a + pc * g.cs_a;
-            float* c_rows = g.c + (ic + ir) * g.rs_c + jc;
             jr0 = direct_b ? nc / nr * nr : nc;
             if (direct_b)
               kern.small_m_panels(m_eff, jr0, kc, a_rows, g.rs_a, g.cs_a, g.b + pc * g.rs_b + jc, 1, g.rs_b,
                                   c_rows, g.rs_c, g.alpha, beta);
             else
-              kern.small_m_panels(m_eff, nc, kc, a_rows, g.rs_a, g.cs_a, bblock, kc, nr, c_rows, g.rs_c, g.alpha, beta);
+              for (int r = 0, p = 0; r < pb.parts; p += pb.kc[r++])
+                kern.small_m_panels(m_eff, nc, pb.kc[r], a_rows + p * g.cs_a, g.rs_a, g.cs_a, pb.b[r], pb.kc[r],
+                                    nr, c_rows, g.rs_c, g.alpha, r == 0 ? beta : 1.0f);
           }
           const float* ap = abuf + (ir / mr) * kc * mr;
           for (int64_t jr = jr0; jr < nc; jr += nr) {
             const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-            const float* bp = direct_b ? g.b + pc * g.rs_b + (jc + jr) : bblock + jr * kc;
-            const int64_t ldb = direct_b ? g.rs_b : nr;
-            kern.kernel(kc, ap, bp, ldb, g.c + (ic + ir) * g.rs_c + jc + jr, g.rs_c, g.alpha, beta,
-                        m_eff, n_eff);
+            if (direct_b) {
+              kern.kernel(kc, ap, g.b + pc * g.rs_b + (jc + jr), g.rs_b, c_rows + jr, g.rs_c, g.alpha, beta, m_eff,
+                          n_eff);
+              continue;
+            }
+            for (int r = 0, p = 0; r < pb.parts; p += pb.kc[r++])
+              kern.kernel(pb.kc[r], ap + p * mr, pb.b[r] + jr * pb.kc[r], nr, c_rows + jr, g.rs_c, g.alpha,
+                          r == 0 ? beta : 1.0f, m_eff, n_eff);
           }
         }
       }
