@@ -97,7 +97,16 @@ Napi::Value output_array(const Napi::CallbackInfo& cb) {
   if (cb.Length() < 1) throw_type(env, "outputArray: n must be an integer");
   const int64_t n = int_value(env, cb[0], "outputArray: n", 0, int64_t{1} << 40);
   const size_t bytes = static_cast<size_t>(n) * sizeof(float);
-  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, huge_page_span(bytes));
+  // Made by the JS constructor, which throws when the memory cannot be had;
+  // Napi::ArrayBuffer::New would abort the process instead.
+  Napi::Value made;
+  try {
+    made = env.Global().Get("ArrayBuffer").As<Napi::Function>().New({Napi::Number::New(env, double(huge_page_span(bytes)))});
+  } catch (const Napi::Error& e) {
+    throw_range(env, "outputArray: " + std::to_string(bytes) + " bytes could not be allocated (" + e.Message() + ")");
+  }
+  if (!made.IsArrayBuffer()) throw_type(env, "outputArray: globalThis.ArrayBuffer did not make an ArrayBuffer");
+  Napi::ArrayBuffer buf = made.As<Napi::ArrayBuffer>();
   const size_t offset = huge_page_offset(buf.Data(), bytes);
   advise_huge_pages(static_cast<char*>(buf.Data()) + offset, buf.ByteLength() - offset);
   return Napi::Float32Array::New(env, static_cast<size_t>(n), buf, offset);

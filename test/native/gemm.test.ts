@@ -55,6 +55,23 @@ describe('matmul', () => {
       const out = new Tensor(new Float32Array(m * n).fill(NaN), [m, n]); // every element must be written
       expect(worstBoundRatio(matmulSync(x, packWeight(w), { threads, out }).data, ref, k)).toBeLessThanOrEqual(1);
     }
+    // Past the nc = 1024 column block (a packed B's second block column), on
+    // one thread and on two (whose grid may split M or N): columns checked on
+    // both sides of the block edge.
+    for (const [m, k, threads] of [[2050, 600, 1], [4100, 520, 2]]) {
+      const n = 1100, cols = [0, 40, 1000, 1100];
+      const x = uniform([m, k], seed++), w = uniform([k, n], seed++);
+      const packed = packWeight(w);
+      for (const got of [matmulSync(x, w, { threads }), matmulSync(x, packed, { threads })])
+        for (let s = 0; s < cols.length; s += 2) {
+          const [c0, c1] = [cols[s], cols[s + 1]];
+          const slice = new Tensor(new Float32Array(k * (c1 - c0)), [k, c1 - c0]);
+          for (let p = 0; p < k; p++) slice.data.set(w.data.subarray(p * n + c0, p * n + c1), p * (c1 - c0));
+          const part = new Float32Array(m * (c1 - c0));
+          for (let i = 0; i < m; i++) part.set(got.data.subarray(i * n + c0, i * n + c1), i * (c1 - c0));
+          expect(worstBoundRatio(part, matmulRef(x, slice), k)).toBeLessThanOrEqual(1);
+        }
+    }
     const xt = uniform([700, 2060], seed++), wt = uniform([41, 700], seed++); // transposed A, transposed packed B
     const ref = matmulRef(xt, wt, true, true);
     expect(worstBoundRatio(matmulSync(xt, wt, { transA: true, transB: true }).data, ref, 700)).toBeLessThanOrEqual(1);

@@ -43,6 +43,14 @@ describe('outputArray', () => {
     expect(() => nat.outputArray(1.5)).toThrow(/outputArray: n must be an integer/);
     expect(() => nat.outputArray('8')).toThrow(/outputArray: n must be an integer/);
   });
+
+  it('throws a RangeError, and the process lives on, when the memory cannot be had', () => {
+    // 2 TiB: more than this machine can map, so the allocation fails (an
+    // ArrayBuffer made through Node-API would abort the process here).
+    expect(() => native().outputArray(2 ** 39)).toThrow(RangeError);
+    expect(() => native().outputArray(2 ** 39)).toThrow(/outputArray: 2199023255552 bytes could not be allocated/);
+    expect(native().outputArray(8).length).toBe(8);
+  });
 });
 
 // glibc returns a garbage collection's worth of freed outputs to the OS unless

@@ -7,6 +7,9 @@
 
 namespace tensorfold {
 
+// Source rows lie a row stride apart, so each is a short run the hardware
+// prefetcher meets cold: both packings ask for the rows they read next
+// (docs/PERF.md, GEMM item 30).
 void pack_a_panels(const float* a, int64_t rs_a, int64_t cs_a, int mr, int64_t i0, int64_t mc,
                    int64_t p0, int64_t kc, float* out) {
   for (int64_t ir = 0; ir < mc; ir += mr) {
@@ -16,6 +19,8 @@ void pack_a_panels(const float* a, int64_t rs_a, int64_t cs_a, int mr, int64_t i
     if (cs_a == 1) {
       for (int i = 0; i < m_eff; ++i) {
         const float* row = src + i * rs_a;
+        if (ir + mr < mc)  // the same row of the next panel
+          for (int64_t p = 0; p < kc; p += 16) __builtin_prefetch(row + mr * rs_a + p);
         for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = row[p];
       }
     } else {
@@ -45,6 +50,9 @@ void pack_b_whole_panels(const float* b, int64_t rs_b, int64_t kc, int64_t panel
     for (int64_t jp = 0; jp < panels; ++jp) {
       const float* src = b + p * rs_b + jp * NR;
       float* dst = out + jp * ldp + p * NR;
+      if (p + 2 * kRows <= kc)  // this panel's part of the next kRows rows
+        for (int r = 0; r < kRows; ++r)
+          for (int j = 0; j < NR; j += 16) __builtin_prefetch(src + (kRows + r) * rs_b + j);
       for (int r = 0; r < kRows; ++r)
         for (int j = 0; j < NR; ++j) dst[r * NR + j] = src[r * rs_b + j];
     }
