@@ -1,6 +1,7 @@
 // The one tensor type: float32 data, contiguous and row-major, with a shape.
 // Other libraries' tensors come in duck-typed (neither onnxruntime nor tfjs is
 // a dependency) and share memory where the layout allows.
+import { longLivedArray } from './arrays';
 import { checkFloat32, checkInt, checkShape, describe, MAX_ELEMENTS } from './check';
 
 export type Shape = readonly number[];
@@ -156,7 +157,7 @@ export function asTensor(value: unknown, what: string): Tensor {
 
 export function zeros(shape: readonly number[]): Tensor {
   const size = checkShape(shape, 'zeros: shape');
-  return new Tensor(new Float32Array(size), shape);
+  return new Tensor(longLivedArray(size), shape);
 }
 
 /**
@@ -167,7 +168,7 @@ export function randn(shape: readonly number[], seed = 0): Tensor {
   const size = checkShape(shape, 'randn: shape');
   checkInt(seed, 'randn: seed', 0, 2 ** 32 - 1);
   const next = xoshiro128(seed);
-  const out = new Float32Array(size);
+  const out = longLivedArray(size);
   for (let i = 0; i < size; i += 2) {
     const u1 = (next() + 1) / 4294967297; // (0, 1): log never sees 0
     const u2 = next() / 4294967296;

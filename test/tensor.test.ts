@@ -47,6 +47,19 @@ describe('Tensor', () => {
 });
 
 describe('randn', () => {
+  it('makes tensors of 4 MiB and more as views on huge pages, seeded and zeroed like small ones', () => {
+    const n = (4 << 20) / 4 + 3;
+    const r = randn([n], 7), z = zeros([n]);
+    expect(Array.from(r.data.subarray(0, 1000))).toEqual(Array.from(randn([1000], 7).data));
+    for (const t of [r, z]) {
+      expect(t.data.length).toBe(n);
+      expect(t.data.byteOffset + 4 * n).toBeLessThanOrEqual(t.data.buffer.byteLength);
+    }
+    for (let i = 0; i < n; i += 4093) expect(z.data[i]).toBe(0);
+    z.data[n - 1] = 3;
+    expect(new Float32Array(z.data.buffer)[z.data.byteOffset / 4 + n - 1]).toBe(3);
+  });
+
   it('is reproducible by seed and different across seeds', () => {
     expect(randn([5], 3).data).toEqual(randn([5], 3).data);
     expect(randn([5], 3).data).not.toEqual(randn([5], 4).data);
