@@ -78,6 +78,25 @@ describe('matmul', () => {
     expect(worstBoundRatio(matmulSync(xt, packWeight(wt, { transpose: true }), { transA: true }).data, ref, 700)).toBeLessThanOrEqual(1);
   });
 
+  it('reads B in place at any alignment against the 64-byte line (views at several float offsets)', () => {
+    // 1-4 rows peel the columns up to B's next line; 5-12 rows run them as
+    // one narrow tile. Views at several float offsets into one buffer put B
+    // at as many places against the line.
+    const k = 37;
+    for (const n of [7, 48, 100, 1100]) {
+      const base = native().outputArray(k * n + 16);
+      for (let o = 0; o < 16; o += o < 4 ? 1 : 5) {
+        const w = new Tensor(base.subarray(o, o + k * n), [k, n]);
+        w.data.set(uniform([k, n], seed++).data);
+        for (const m of [1, 2, 3, 5, 8, 12]) {
+          const x = uniform([m, k], seed++);
+          const ref = matmulRef(x, w);
+          expect(worstBoundRatio(matmulSync(x, w, { threads: 1 }).data, ref, k), `m ${m} n ${n} offset ${o}`).toBeLessThanOrEqual(1);
+        }
+      }
+    }
+  });
+
   it('handles empty dims: K = 0 gives zeros, M = 0 and N = 0 give empty results', () => {
     const z = matmulSync(uniform([3, 0], 1), uniform([0, 4], 2));
     expect(z.shape).toEqual([3, 4]);

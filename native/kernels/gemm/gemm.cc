@@ -28,6 +28,14 @@ constexpr double kMinFlopsPerThread = 1 << 21;
 // GEMM item 29).
 constexpr int64_t kDeepPassRows = 2048;
 
+// Floats from p to the next 64-byte boundary (at most n) when every row, rs
+// floats apart, lies the same way against it; otherwise 0.
+int64_t aligned_lead(const float* p, int64_t rs, int64_t n) {
+  if (rs % 16 != 0) return 0;
+  const int64_t lead = static_cast<int64_t>((64 - (reinterpret_cast<uintptr_t>(p) & 63)) & 63) / 4;
+  return std::min(lead, n);
+}
+
 // One pass's B in the panel layout: `parts` runs of micro-panels, run r
 // covering kc[r] rows of the pass with micro-panel jr at b[r] + jr * kc[r].
 // A packed B keeps the depth it was packed with, so a deep pass over it is
@@ -120,6 +128,11 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
                               r == 0 ? beta : 1.0f);
         continue;
       }
+      // B read in place: the columns before its first 64-byte boundary go
+      // first, as one narrow tile, so that every panel after them loads whole
+      // cache lines (arrays from the JS heap are 16-byte aligned; split loads
+      // made 5-12 rows 1.5-1.7x slower: docs/PERF.md, GEMM item 32).
+      const int64_t lead = direct_b ? aligned_lead(g.b + pc * g.rs_b + jc, g.rs_b, nc) : 0;
       for (int64_t ic = m0; ic < m1; ic += mcb) {
         const int64_t mc = std::min(mcb, m1 - ic);
         if (g.a_rows)
@@ -134,19 +147,25 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
           // A partial row panel streams B's panels once, its sums in
           // registers: a register tile would cost as much as mr rows. (B
           // read in place: whole panels only; the tiles take the rest.)
-          int64_t jr0 = 0;
+          const float* ap = abuf + (ir / mr) * kc * mr;
+          int64_t jr0 = lead;
+          if (lead > 0)
+            kern.kernel(kc, ap, g.b + pc * g.rs_b + jc, g.rs_b, c_rows, g.rs_c, g.alpha, beta, m_eff,
+                        static_cast<int>(lead));
           if (a_in_place && m_eff < mr && m_eff <= kern.small_m_packed) {
             const float* a_rows = g.a + (ic + ir) * g.rs_a + pc * g.cs_a;
-            jr0 = direct_b ? nc / nr * nr : nc;
-            if (direct_b)
-              kern.small_m_panels(m_eff, jr0, kc, a_rows, g.rs_a, g.cs_a, g.b + pc * g.rs_b + jc, 1, g.rs_b,
-                                  c_rows, g.rs_c, g.alpha, beta);
-            else
+            if (direct_b) {
+              const int64_t whole = (nc - lead) / nr * nr;
+              kern.small_m_panels(m_eff, whole, kc, a_rows, g.rs_a, g.cs_a, g.b + pc * g.rs_b + jc + lead, 1,
+                                  g.rs_b, c_rows + lead, g.rs_c, g.alpha, beta);
+              jr0 = lead + whole;
+            } else {
               for (int r = 0, p = 0; r < pb.parts; p += pb.kc[r++])
                 kern.small_m_panels(m_eff, nc, pb.kc[r], a_rows + p * g.cs_a, g.rs_a, g.cs_a, pb.b[r], pb.kc[r],
                                     nr, c_rows, g.rs_c, g.alpha, r == 0 ? beta : 1.0f);
+              jr0 = nc;
+            }
           }
-          const float* ap = abuf + (ir / mr) * kc * mr;
           for (int64_t jr = jr0; jr < nc; jr += nr) {
             const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
             if (direct_b) {
