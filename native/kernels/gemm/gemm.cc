@@ -36,6 +36,53 @@ int64_t aligned_lead(const float* p, int64_t rs, int64_t n) {
   return std::min(lead, n);
 }
 
+// One row panel against B read in place (unit-stride rows), columns [jc,
+// jc + nc) of rows [pc, pc + kc): the columns before B's first 64-byte
+// boundary and the ragged ones after its last whole panel are packed into a
+// panel each, so that every panel read in place loads whole cache lines
+// (arrays from the JS heap are 16-byte aligned, and split loads made 5-12
+// rows 1.5-1.7x slower: docs/PERF.md, GEMM item 32). A row panel of at most
+// small_m_packed rows streams the panels with its sums in registers (a
+// register tile would cost as much as mr rows); a full one runs tiles.
+struct InPlaceB {
+  const float* b;        // B's row pc, column jc
+  int64_t lead, whole;   // columns packed before the whole panels, columns in them
+  const float* edge[2];  // the packed lead and tail panels
+};
+
+InPlaceB in_place_b(const GemmArgs& g, int nr, int64_t pc, int64_t kc, int64_t jc, int64_t nc, AlignedBuffer& buf) {
+  InPlaceB e;
+  e.b = g.b + pc * g.rs_b + jc;
+  e.lead = aligned_lead(e.b, g.rs_b, nc);
+  e.whole = (nc - e.lead) / nr * nr;
+  float* edges = buf.floats(static_cast<size_t>(2 * kc * nr));
+  e.edge[0] = edges;
+  e.edge[1] = edges + kc * nr;
+  if (e.lead > 0) pack_b_panels(g.b, g.rs_b, 1, nr, pc, kc, jc, e.lead, edges);
+  if (nc - e.lead - e.whole > 0)
+    pack_b_panels(g.b, g.rs_b, 1, nr, pc, kc, jc + e.lead + e.whole, nc - e.lead - e.whole, edges + kc * nr);
+  return e;
+}
+
+void in_place_row_panel(const GemmKernelInfo& kern, const GemmArgs& g, const InPlaceB& e, int64_t nc, int64_t kc,
+                        bool rows_form, int m_eff, const float* ap, const float* a_rows, float* c_rows, float beta) {
+  const int nr = kern.nr;
+  auto columns = [&](int64_t c0, int64_t width, const float* b, int64_t col_step, int64_t ldb) {
+    if (width <= 0) return;
+    if (rows_form) {
+      kern.small_m_panels(m_eff, width, kc, a_rows, g.rs_a, g.cs_a, b, col_step, ldb, c_rows + c0, g.rs_c, g.alpha,
+                          beta);
+      return;
+    }
+    for (int64_t jr = 0; jr < width; jr += nr)
+      kern.kernel(kc, ap, b + jr * col_step, ldb, c_rows + c0 + jr, g.rs_c, g.alpha, beta, m_eff,
+                  static_cast<int>(std::min<int64_t>(nr, width - jr)));
+  };
+  columns(0, e.lead, e.edge[0], kc, nr);
+  columns(e.lead, e.whole, e.b + e.lead, 1, g.rs_b);
+  columns(e.lead + e.whole, nc - e.lead - e.whole, e.edge[1], kc, nr);
+}
+
 // One pass's B in the panel layout: `parts` runs of micro-panels, run r
 // covering kc[r] rows of the pass with micro-panel jr at b[r] + jr * kc[r].
 // A packed B keeps the depth it was packed with, so a deep pass over it is
@@ -55,7 +102,7 @@ const GemmKernelInfo& kernel_for(IsaTier tier) {
 }
 
 struct Scratch {
-  AlignedBuffer a, b;
+  AlignedBuffer a, b, edges;
 };
 
 Scratch& thread_scratch() {
@@ -128,11 +175,8 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
                               r == 0 ? beta : 1.0f);
         continue;
       }
-      // B read in place: the columns before its first 64-byte boundary go
-      // first, as one narrow tile, so that every panel after them loads whole
-      // cache lines (arrays from the JS heap are 16-byte aligned; split loads
-      // made 5-12 rows 1.5-1.7x slower: docs/PERF.md, GEMM item 32).
-      const int64_t lead = direct_b ? aligned_lead(g.b + pc * g.rs_b + jc, g.rs_b, nc) : 0;
+      InPlaceB in_place{};
+      if (direct_b) in_place = in_place_b(g, nr, pc, kc, jc, nc, s.edges);
       for (int64_t ic = m0; ic < m1; ic += mcb) {
         const int64_t mc = std::min(mcb, m1 - ic);
         if (g.a_rows)
@@ -144,35 +188,23 @@ void gemm_block(const GemmKernelInfo& kern, const GemmArgs& g, int64_t m0, int64
         for (int64_t ir = 0; ir < mc; ir += mr) {
           const int m_eff = static_cast<int>(std::min<int64_t>(mr, mc - ir));
           float* c_rows = g.c + (ic + ir) * g.rs_c + jc;
-          // A partial row panel streams B's panels once, its sums in
-          // registers: a register tile would cost as much as mr rows. (B
-          // read in place: whole panels only; the tiles take the rest.)
           const float* ap = abuf + (ir / mr) * kc * mr;
-          int64_t jr0 = lead;
-          if (lead > 0)
-            kern.kernel(kc, ap, g.b + pc * g.rs_b + jc, g.rs_b, c_rows, g.rs_c, g.alpha, beta, m_eff,
-                        static_cast<int>(lead));
-          if (a_in_place && m_eff < mr && m_eff <= kern.small_m_packed) {
-            const float* a_rows = g.a + (ic + ir) * g.rs_a + pc * g.cs_a;
-            if (direct_b) {
-              const int64_t whole = (nc - lead) / nr * nr;
-              kern.small_m_panels(m_eff, whole, kc, a_rows, g.rs_a, g.cs_a, g.b + pc * g.rs_b + jc + lead, 1,
-                                  g.rs_b, c_rows + lead, g.rs_c, g.alpha, beta);
-              jr0 = lead + whole;
-            } else {
-              for (int r = 0, p = 0; r < pb.parts; p += pb.kc[r++])
-                kern.small_m_panels(m_eff, nc, pb.kc[r], a_rows + p * g.cs_a, g.rs_a, g.cs_a, pb.b[r], pb.kc[r],
-                                    nr, c_rows, g.rs_c, g.alpha, r == 0 ? beta : 1.0f);
-              jr0 = nc;
-            }
+          const float* a_rows = g.a + (ic + ir) * g.rs_a + pc * g.cs_a;
+          // A partial row panel streams B's panels once, its sums in
+          // registers: a register tile would cost as much as mr rows.
+          const bool rows_form = a_in_place && m_eff < mr && m_eff <= kern.small_m_packed;
+          if (direct_b) {
+            in_place_row_panel(kern, g, in_place, nc, kc, rows_form, m_eff, ap, a_rows, c_rows, beta);
+            continue;
           }
-          for (int64_t jr = jr0; jr < nc; jr += nr) {
+          if (rows_form) {
+            for (int r = 0, p = 0; r < pb.parts; p += pb.kc[r++])
+              kern.small_m_panels(m_eff, nc, pb.kc[r], a_rows + p * g.cs_a, g.rs_a, g.cs_a, pb.b[r], pb.kc[r], nr,
+                                  c_rows, g.rs_c, g.alpha, r == 0 ? beta : 1.0f);
+            continue;
+          }
+          for (int64_t jr = 0; jr < nc; jr += nr) {
             const int n_eff = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-            if (direct_b) {
-              kern.kernel(kc, ap, g.b + pc * g.rs_b + (jc + jr), g.rs_b, c_rows + jr, g.rs_c, g.alpha, beta, m_eff,
-                          n_eff);
-              continue;
-            }
             for (int r = 0, p = 0; r < pb.parts; p += pb.kc[r++])
               kern.kernel(pb.kc[r], ap + p * mr, pb.b[r] + jr * pb.kc[r], nr, c_rows + jr, g.rs_c, g.alpha,
                           r == 0 ? beta : 1.0f, m_eff, n_eff);
