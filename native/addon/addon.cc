@@ -101,7 +101,8 @@ Napi::Value output_array(const Napi::CallbackInfo& cb) {
   // Napi::ArrayBuffer::New would abort the process instead.
   Napi::Value made;
   try {
-    made = env.Global().Get("ArrayBuffer").As<Napi::Function>().New({Napi::Number::New(env, double(huge_page_span(bytes)))});
+    const Napi::Function ctor = env.Global().Get("ArrayBuffer").As<Napi::Function>();
+    made = ctor.New({Napi::Number::New(env, static_cast<double>(huge_page_span(bytes)))});
   } catch (const Napi::Error& e) {
     throw_range(env, "outputArray: " + std::to_string(bytes) + " bytes could not be allocated (" + e.Message() + ")");
   }

@@ -23,9 +23,9 @@ constexpr double kMinFlopsPerThread = 1 << 21;
 
 // A reduction deeper than kc runs in passes that each read and write the
 // block of C. A block of this many rows or more takes passes twice as deep,
-// so half as many: +2-5 % at 2048-4096 rows, none at 1024, and 1-3 % slower
-// at 128-512 rows, where a deeper B block no longer fits L2 (docs/PERF.md,
-// GEMM item 29).
+// so half as many: +0-10 % at 2048-4096 rows (most when memory is
+// contended), none at 1024, and 1-3 % slower at 128-512 rows, where a deeper
+// B block no longer fits L2 (docs/PERF.md, GEMM item 29).
 constexpr int64_t kDeepPassRows = 2048;
 
 // Floats from p to the next 64-byte boundary (at most n) when every row, rs
