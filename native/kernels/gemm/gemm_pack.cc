@@ -19,7 +19,7 @@ void pack_a_panels(const float* a, int64_t rs_a, int64_t cs_a, int mr, int64_t i
     if (cs_a == 1) {
       for (int i = 0; i < m_eff; ++i) {
         const float* row = src + i * rs_a;
-        if (ir + mr < mc)  // the same row of the next panel
+        if (ir + mr + i < mc)  // the same row of the next panel
           for (int64_t p = 0; p < kc; p += 16) __builtin_prefetch(row + mr * rs_a + p);
         for (int64_t p = 0; p < kc; ++p) panel[p * mr + i] = row[p];
       }
